@@ -1,0 +1,65 @@
+"""The `polyir` command: a thin shell that parses arguments, calls one library function and
+writes files.  Each sub-command lives in its own module exposing ``register(subparsers)``;
+heavy imports happen inside the command functions, so ``polyir --help`` is instant.
+
+Errors the user can act on (`PolyirError`) are printed as one line on stderr with a
+non-zero exit status; ``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from .. import __version__
+from ..errors import PolyirError
+
+# sub-command modules, in the order they appear in --help
+COMMAND_MODULES = ("model", "data", "translate", "evaluate", "train", "sweep", "report", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="polyir",
+        description="Train and evaluate multilingual dense retrievers (mono / cross / multilingual).")
+    parser.add_argument("--version", action="version", version=f"polyir {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"{__name__}.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.quiet:
+        os.environ["POLYIR_QUIET"] = "1"
+    try:
+        result = args.func(args)
+        return int(result or 0)
+    except PolyirError as err:
+        if args.debug:
+            raise
+        print(f"polyir: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("polyir: interrupted (finished work is kept; re-run the same command to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Small file helpers: atomic writes, JSON/JSONL reading with errors that name file and record."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import InputError
+
+
+def open_text(path: str | Path, mode: str = "rt"):
+    """Open a text file, transparently decompressing ``.gz``."""
+    path = Path(path)
+    if path.suffix == ".gz":
+        return gzip.open(path, mode, encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    try:
+        with open_text(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise InputError(f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}", path=path) from None
+    except (UnicodeDecodeError, OSError, EOFError) as err:
+        raise InputError(f"cannot read file: {err}", path=path) from None
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, object)`` for each non-blank line; errors name file and line."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    try:
+        with open_text(path) as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"malformed JSON: {err.msg}", path=path, record=f"line {lineno}") from None
+                if not isinstance(obj, dict):
+                    raise InputError("expected a JSON object", path=path, record=f"line {lineno}")
+                yield lineno, obj
+    except (UnicodeDecodeError, EOFError) as err:
+        raise InputError(f"cannot read file: {err}", path=path) from None
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | Path, obj: Any, indent: int | None = 2) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+
+
+class AtomicTextWriter(io.StringIO):
+    """``with AtomicTextWriter(path) as f: f.write(...)``: the file appears only on success."""
+
+    def __init__(self, path: str | Path):
+        super().__init__()
+        self._path = path
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            atomic_write_text(self._path, self.getvalue())
+        return super().__exit__(exc_type, exc, tb)
