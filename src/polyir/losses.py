@@ -83,9 +83,16 @@ def info_nce(queries: Tensor, passages: Tensor, groups: Tensor | None = None,
     ``queries``, ``passages``: ``[N, d]``; ``groups``: ``[N]`` integer parallel-group ids
     (None: every example is its own group); ``negatives``: ``[M, d]`` hard negatives of
     all examples, shared by every query and never masked.  Half-precision inputs are
-    scored in float32.
+    scored in float32, also under an enclosing ``torch.autocast``.
     """
     _check_shapes(queries, passages, groups, negatives)
+    # an enclosing autocast would run the score matmuls in half precision again
+    with torch.autocast(queries.device.type, enabled=False):
+        return _info_nce(queries, passages, groups, negatives, temperature, symmetric_weight, mask_same_group)
+
+
+def _info_nce(queries: Tensor, passages: Tensor, groups: Tensor | None, negatives: Tensor | None,
+              temperature: float, symmetric_weight: float, mask_same_group: bool) -> ContrastiveLossOutput:
     q, p = _score_dtype(queries), _score_dtype(passages)
     n = queries.shape[0]
     target = torch.arange(n, device=queries.device)

@@ -106,6 +106,10 @@ def test_half_precision_inputs_are_scored_in_float32():
     assert out.loss.dtype == torch.float32
     ref = info_nce(q.bfloat16().float(), p.bfloat16().float(), groups, negs.bfloat16().float())
     assert out.loss.item() == pytest.approx(ref.loss.item(), rel=1e-6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = info_nce(q, p, groups, negs)
+    assert inside.loss.dtype == torch.float32
+    assert inside.loss.item() == pytest.approx(info_nce(q, p, groups, negs).loss.item(), rel=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
