@@ -14,5 +14,5 @@ from .simulate import simulated_arrays
 from .stats import SamplingStats
 
 __all__ = ["BATCH_KINDS", "Batch", "BatchSampler", "LANGUAGE_WEIGHTINGS", "STRATEGIES", "SamplerConfig",
-           "SamplingIndex", "SamplingStats", "alpha_at", "build_index", "build_sampler", "index_from_pairs", "simulated_arrays",
-           "slice_for_rank"]
+           "SamplingIndex", "SamplingStats", "alpha_at", "build_index", "build_sampler", "index_from_pairs",
+           "simulated_arrays", "slice_for_rank"]

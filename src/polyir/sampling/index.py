@@ -147,6 +147,8 @@ def _check_pairs(pairs: Sequence[Pair]) -> None:
 
 def _as_arrays(group, lang, dataset):
     group, lang = np.asarray(group), np.asarray(lang)
+    if group.size == 0:
+        raise InputError("no training examples to sample from")
     dataset = np.zeros(group.shape, np.int16) if dataset is None else np.asarray(dataset)
     for name, values in (("group", group), ("lang", lang), ("dataset", dataset)):
         if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
@@ -156,8 +158,6 @@ def _as_arrays(group, lang, dataset):
         if values.size and int(values.min()) < 0:
             bad = int(np.argmax(values < 0))
             raise InputError(f"negative {name} {int(values[bad])}", record=f"example {bad}")
-    if group.size == 0:
-        raise InputError("no training examples to sample from")
     return group.astype(np.int64, copy=False), lang, dataset
 
 
