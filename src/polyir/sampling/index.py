@@ -33,6 +33,7 @@ class SamplingIndex:
     language_counts: np.ndarray  # [d, L] = number of examples of language L in data set d
     pool_positions: np.ndarray   # member positions of the partially covered (d, L) ...
     pool_offsets: np.ndarray     # ... pool (d, L) is pool_positions[pool_offsets[d*L + L']:...]
+    max_group_size: int          # most examples (languages) in one group
 
     @property
     def n_examples(self) -> int:
@@ -46,10 +47,6 @@ class SamplingIndex:
     def group_counts(self) -> np.ndarray:
         """Number of groups of each data set."""
         return np.diff(self.dataset_offsets)
-
-    @property
-    def max_group_size(self) -> int:
-        return int(np.diff(self.group_offsets).max())
 
     def covers(self, dataset: int, lang: int) -> bool:
         """True when every group of ``dataset`` has an example in ``lang``."""
@@ -89,25 +86,27 @@ def build_index(group: np.ndarray, lang: np.ndarray, dataset: np.ndarray | None 
     n_lang = len(languages)
     if int(group.max()) >= (np.iinfo(np.int64).max // n_lang):
         raise InputError(f"group id {int(group.max())} is too large")
-    order, sorted_key = _sort_by_group_and_language(group, lang, languages)
-    members = order.astype(_index_dtype(group.size), copy=False)
-    group_of_member = sorted_key // n_lang
+    members, group_of_member = _sort_by_group_and_language(group, lang, languages)
+    group_of_member //= n_lang  # in place: the sorted keys become the group of each member
     starts = np.flatnonzero(np.r_[True, group_of_member[1:] != group_of_member[:-1]])
-    member_dataset = dataset[order]
+    member_dataset = dataset[members]
     _check_one_dataset_per_group(group_of_member, member_dataset, members, datasets)
+    del group_of_member
     group_dataset = member_dataset[starts]
-    del order, sorted_key, group_of_member
     member_lang = lang[members].astype(np.int16)
     dataset_groups = np.argsort(group_dataset, kind="stable").astype(_index_dtype(starts.size))
     dataset_offsets = _offsets(group_dataset, len(datasets))
-    pair_key = member_dataset.astype(np.int64) * n_lang + member_lang
+    pair_key = member_dataset.astype(_index_dtype(len(datasets) * n_lang)) * n_lang + member_lang
+    del member_dataset
     language_counts = np.bincount(pair_key, minlength=len(datasets) * n_lang).reshape(len(datasets), n_lang)
     pool_positions, pool_offsets = _partial_pools(pair_key, language_counts, np.diff(dataset_offsets))
+    group_offsets = np.r_[starts, members.size].astype(np.int64)
     return SamplingIndex(
         languages=languages, datasets=datasets, members=members, member_lang=member_lang,
-        group_offsets=np.r_[starts, members.size].astype(np.int64), group_ids=group[members[starts]],
+        group_offsets=group_offsets, group_ids=group[members[starts]],
         group_dataset=group_dataset, dataset_groups=dataset_groups, dataset_offsets=dataset_offsets,
-        language_counts=language_counts, pool_positions=pool_positions, pool_offsets=pool_offsets)
+        language_counts=language_counts, pool_positions=pool_positions, pool_offsets=pool_offsets,
+        max_group_size=int(np.diff(group_offsets).max()))
 
 
 def index_from_pairs(pairs: Sequence[Pair]) -> SamplingIndex:
@@ -176,17 +175,19 @@ def _names(kind: str, names: Sequence[str] | None, codes: np.ndarray) -> tuple[s
 
 
 def _sort_by_group_and_language(group, lang, languages):
+    """Example indices ordered by (group, language), and their keys group * n_lang + lang."""
     key = group * len(languages) + lang
     if key.size < 2 or bool(np.all(key[1:] > key[:-1])):  # already sorted: skip the sort
-        return np.arange(key.size), key
+        return np.arange(key.size, dtype=_index_dtype(key.size)), key
     order = np.argsort(key)  # keys are unique once validated, so any sort is deterministic
     sorted_key = key[order]
+    del key
     same = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
     if same.size:
         first, second = sorted(order[same[0]:same[0] + 2])
         raise InputError(f"group {int(group[first])} has two examples in language {languages[lang[first]]!r} "
                          f"(examples {first} and {second})", record=f"example {second}")
-    return order, sorted_key
+    return order.astype(_index_dtype(order.size), copy=False), sorted_key
 
 
 def _check_one_dataset_per_group(group_of_member, member_dataset, members, datasets):
