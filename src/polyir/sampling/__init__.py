@@ -1,8 +1,8 @@
 """Batch samplers: batch composition (mono / cross / hybrid / mixed) lives here and only here.
 
->>> index = build_index(group, lang, dataset, languages=("de", "en"), datasets=("squad",))
->>> sampler = build_sampler(SamplerConfig("hybrid", batch_size=100, alpha=0.5), index)
->>> for batch in sampler: ...  # Batch(kind, query_index, passage_index, group, ...)
+    index = build_index(group, lang, dataset, languages=("de", "en"), datasets=("squad",))
+    sampler = build_sampler(SamplerConfig("hybrid", batch_size=100, alpha=0.5), index)
+    for batch in sampler: ...  # Batch(kind, query_index, passage_index, group, ...)
 
 See docs/sampling.md for the exact probabilities, the epoch definition and the invariants.
 """
