@@ -132,5 +132,20 @@ def test_state_of_another_configuration_is_refused():
     state = build_sampler(SamplerConfig("hybrid", 10, seed=1), index).state_dict()
     with pytest.raises(ConfigError, match="config"):
         build_sampler(SamplerConfig("hybrid", 10, seed=2), index).load_state_dict(state)
-    with pytest.raises(ConfigError, match="world_size"):
-        build_sampler(SamplerConfig("hybrid", 10, seed=1), index, world_size=2).load_state_dict(state)
+    with pytest.raises(ConfigError, match="batches_per_epoch"):
+        build_sampler(SamplerConfig("hybrid", 10, seed=1), build_index(*simulated_arrays([80], [[0, 1]]))
+                      ).load_state_dict(state)
+
+
+def test_resume_on_another_number_of_ranks_continues_the_same_global_batches():
+    index = build_index(*simulated_arrays([120], [[0, 1, 2]]))
+    config = SamplerConfig("hybrid", 12, seed=4)
+    single = list(build_sampler(config, index))
+    first = build_sampler(config, index)
+    iterator = iter(first)
+    [next(iterator) for _ in range(3)]
+    ranks = [build_sampler(config, index, world_size=3, rank=r) for r in range(3)]
+    for sampler in ranks:
+        sampler.load_state_dict(first.state_dict())
+    for whole, parts in zip(single[3:], zip(*ranks), strict=True):
+        assert np.array_equal(np.concatenate([p.group for p in parts]), whole.group)

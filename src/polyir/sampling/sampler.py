@@ -12,10 +12,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import ConfigError
-from .batch import Batch, check_world, slice_for_rank
+from .batch import Batch, check_world
 from .config import SamplerConfig
 from .index import SamplingIndex
-from .plan import KIND_CODES, KIND_NAMES, TAG_ITEMS, TAG_SHUFFLE, EpochPlan, make_layout, make_plan
+from .plan import KIND_NAMES, TAG_ITEMS, TAG_SHUFFLE, EpochPlan, make_layout, make_plan
 from .stats import SamplingStats
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ class BatchSampler:
 
     def set_epoch(self, epoch: int) -> None:
         """Move to the start of ``epoch`` (do not call it after `load_state_dict`)."""
-        if not isinstance(epoch, int) or epoch < 0:
+        if not isinstance(epoch, (int, np.integer)) or epoch < 0:
             raise ConfigError(f"epoch must be a non-negative integer, got {epoch!r}")
-        self._epoch, self._position = epoch, 0
+        self._epoch, self._position = int(epoch), 0
 
     def __iter__(self) -> Iterator[Batch]:
         """The remaining batches of the current epoch; afterwards the next epoch starts."""
@@ -99,19 +99,25 @@ class BatchSampler:
                      passage_lang=index.member_lang[passage].astype(np.int64), fallback=fallback)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"epoch": self._epoch, "position": self._position, "config": self.config.to_dict(),
-                "batches_per_epoch": len(self), "world_size": self.world_size,
-                "total_steps": self.total_steps, "stats": self.stats.state_dict()}
+        return {"epoch": self._epoch, "position": self._position, **self._identity(),
+                "world_size": self.world_size, "stats": self.stats.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume: the next iteration yields exactly the batches the saved run had not yet yielded."""
-        expected = {"config": self.config.to_dict(), "batches_per_epoch": len(self),
-                    "world_size": self.world_size, "total_steps": self.total_steps}
-        for key, value in expected.items():
+        """Resume: the next iteration yields exactly the batches the saved run had not yet yielded.
+
+        Global batches do not depend on the world size, so a run may resume on another
+        number of ranks (the batch size must divide by it).
+        """
+        for key, value in self._identity().items():
             if state.get(key) != value:
                 raise ConfigError(f"sampler state has {key}={state.get(key)!r}, this sampler {value!r}")
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
         self.stats.load_state_dict(state["stats"])
+
+    def _identity(self) -> dict[str, Any]:
+        """What a saved state must match to be resumed here."""
+        return {"config": self.config.to_dict(), "batches_per_epoch": len(self), "total_steps": self.total_steps,
+                "examples": self.index.n_examples, "groups": self.index.n_groups}
 
     def summary(self) -> dict[str, Any]:
         """Configured composition: batches per epoch, data-set and language probabilities."""
