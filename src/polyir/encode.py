@@ -48,7 +48,7 @@ class EncodeStats:
 
 
 def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, kind: str = "query",
-           prompts: "Prompts | str | Mapping[str, str] | None" = None, batch_size: int = 64,
+           prompts: "Prompts | str | Mapping[str, str] | None" = None, batch_size: int = 32,
            max_tokens: int | None = None, normalize: bool = True, cache: EmbeddingCache | None = None,
            stats: EncodeStats | None = None, progress: bool = True) -> np.ndarray:
     """Embed ``texts`` (queries or passages) as a ``(len(texts), dim)`` float32 array, in order.
@@ -69,13 +69,8 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     stats.texts += len(texts)
     stats.unique_texts += len(unique)
     dim = _dimension(module)
-    fingerprint, keys, known = None, [], {}
-    if cache is not None and unique:
-        fingerprint = model_fingerprint(model)
-        route = task if _has_router(module) else ""  # a Router sends queries and passages to different towers
-        keys = [text_key(prompt, text, route) for text in unique]
-        known = _cache_hits(cache.lookup(fingerprint, keys), keys, dim)
-        stats.cache_hits += len(known)
+    fingerprint, keys, known = _look_up(model, cache, unique, prompt=prompt, task=task, dim=dim)
+    stats.cache_hits += len(known)
     vectors = _allocate(len(unique), dim, known)
     missing = [i for i in range(len(unique)) if i not in known]
     with _eval_mode(module), progress_bar(total=len(unique), initial=len(known), desc=f"encode {kind}s",
@@ -93,7 +88,8 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     if normalize and not _ends_with_normalize(module):
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     stats.seconds += time.perf_counter() - started
-    return vectors[inverse]
+    log.debug("encoded %d %s texts: %d unique, %d from the cache", len(texts), kind, len(unique), len(known))
+    return vectors if len(unique) == len(texts) else vectors[inverse]  # no duplicates: inverse is the identity
 
 
 def _check_arguments(texts: Sequence[str], kind: str, batch_size: int, max_tokens: int | None) -> None:
@@ -174,6 +170,18 @@ def _eval_mode(module) -> Iterator[None]:
         yield
     finally:
         module.train(was_training)
+
+
+def _look_up(model, cache: EmbeddingCache | None, unique: list[str], *, prompt: str, task: str,
+             dim: int | None) -> tuple[str | None, list[bytes], dict[int, np.ndarray]]:
+    """(fingerprint, key per unique text, cached vectors by row); nothing without a cache."""
+    if cache is None or not unique:
+        return None, [], {}
+    module = model.module if isinstance(model, LoadedModel) else model
+    fingerprint = model_fingerprint(model)
+    route = task if _has_router(module) else ""  # a Router sends queries and passages to different towers
+    keys = [text_key(prompt, text, route) for text in unique]
+    return fingerprint, keys, _cache_hits(cache.lookup(fingerprint, keys), keys, dim)
 
 
 def _cache_hits(found: dict[bytes, np.ndarray], keys: list[bytes], dim: int | None) -> dict[int, np.ndarray]:

@@ -91,6 +91,11 @@ def test_dtype_choices(tiny_model_dir, tiny):
     assert half.dtype == "bfloat16" and tiny.dtype == "float32"
     assert all(p.dtype == torch.bfloat16 for p in half.module.parameters())
     assert half.fingerprint != tiny.fingerprint
+    from polyir.encode import encode
+
+    out = encode(half, ["abc def", "ghi"], progress=False)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, encode(tiny, ["abc def", "ghi"], progress=False), atol=0.05)
 
 
 def test_device_auto(monkeypatch):
