@@ -11,7 +11,7 @@ implementations' embeddings.
     PYTHONPATH=src python benchmarks/encode_speed.py --model DIR --batch-size 64 --out speed.json
 
 Texts: the XQuAD-R questions and candidate sentences of all 11 languages
-(../shared/data/xquad-r; 13,090 questions + 13,014 sentences) when present, else
+(../shared/data/xquad-r; 13,090 questions + 13,014 sentences, 26,021 distinct) when present, else
 synthetic text.  ``--limit N`` takes a seeded random sample of N (representative lengths).
 Duplicates are removed first so both implementations encode the same number of texts.
 """
