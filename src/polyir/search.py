@@ -159,16 +159,20 @@ def order_by_trec(values: torch.Tensor, indices: torch.Tensor, tiekey: torch.Ten
 
 
 def topk(scores: torch.Tensor, k: int, tiekey: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The best ``k`` columns of each row in trec_eval order: ``(values, indices)``, ``k`` clipped."""
+    """The best ``k`` columns of each row in trec_eval order: ``(values, indices)``, ``k`` clipped.
+
+    One extra element is selected to detect rows whose ``k``-th score ties with a score
+    left out; only those rows (exact float ties, rare) are repaired by tie key.
+    """
     k = min(k, scores.shape[1])
-    values, indices = torch.topk(scores, k, dim=1, largest=True, sorted=False)
-    if k == 0:
-        return values, indices
-    cut = values.min(dim=1, keepdim=True).values
-    n_above = (scores > cut).sum(dim=1)
-    n_at_cut = (scores == cut).sum(dim=1)
-    for row in torch.nonzero(n_above + n_at_cut > k).flatten().tolist():
-        values[row], indices[row] = _repair_cut(scores[row], cut[row, 0], k, tiekey)
+    if k == 0 or k == scores.shape[1]:
+        values, indices = torch.topk(scores, k, dim=1, largest=True, sorted=False)
+        return order_by_trec(values, indices, tiekey)
+    values, indices = torch.topk(scores, k + 1, dim=1, largest=True, sorted=True)
+    straddle = torch.nonzero(values[:, k - 1] == values[:, k]).flatten().tolist()
+    values, indices = values[:, :k].clone(), indices[:, :k].clone()
+    for row in straddle:
+        values[row], indices[row] = _repair_cut(scores[row], values[row, k - 1], k, tiekey)
     return order_by_trec(values, indices, tiekey)
 
 

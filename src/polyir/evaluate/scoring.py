@@ -71,10 +71,11 @@ def build_layout(rset: RetrievalSet) -> Layout:
 
 def _relevant_items(rset: RetrievalSet, position: dict[str, int]):
     """Per query: sorted internal positions and grades of its relevant (grade > 0) candidates."""
-    per_query = []
-    for query in rset.queries:
-        judged = rset.qrels.get(query.id, {})
-        per_query.append(sorted((position[cid], float(g)) for cid, g in judged.items() if g > 0))
+    by_id: dict[str, list[tuple[int, float]]] = {}  # translations share their query id
+    for qid in {q.id for q in rset.queries}:
+        judged = rset.qrels.get(qid, {})
+        by_id[qid] = sorted((position[cid], float(g)) for cid, g in judged.items() if g > 0)
+    per_query = [by_id[q.id] for q in rset.queries]
     width = max((len(items) for items in per_query), default=0)
     rel_pos = np.zeros((len(per_query), width), dtype=np.int64)
     rel_gain = np.zeros((len(per_query), width), dtype=np.float64)
