@@ -114,38 +114,52 @@ def _beaten(s, k, th, kk, m):
 
 
 @njit(parallel=True, cache=True)
-def _rank_counts(scores, rel_idx, n_rel, seg, n_seg, tiekey):
-    n_queries, n_cand = scores.shape
+def _rank_counts(scores, rel_idx, n_rel, bounds, tiekey):
+    n_queries = scores.shape[0]
+    n_seg = bounds.shape[0] - 1
     out = np.zeros((n_queries, rel_idx.shape[1], n_seg), np.int32)
     for q in prange(n_queries):
         m = n_rel[q]
         if m == 0:
             continue
-        order, th, kk = _sorted_thresholds(scores[q], rel_idx[q], m, tiekey)
-        hist = np.zeros((n_seg, m + 1), np.int32)
-        for c in range(n_cand):
-            hist[seg[c], _beaten(scores[q, c], tiekey[c], th, kk, m)] += 1
+        row = scores[q]
+        order, th, kk = _sorted_thresholds(row, rel_idx[q], m, tiekey)
+        lowest = th[0]
+        hist = np.zeros(m + 1, np.int32)
         for sg in range(n_seg):
+            hist[:] = 0
+            for c in range(bounds[sg], bounds[sg + 1]):
+                # most candidates rank below every relevant item: they are never counted
+                if row[c] >= lowest:
+                    hist[_beaten(row[c], tiekey[c], th, kk, m)] += 1
             above = 0
             for b in range(m, 0, -1):
-                above += hist[sg, b]
+                above += hist[b]
                 out[q, order[b - 1], sg] = above
     return out
 
 
-def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, segment: np.ndarray,
-                n_segments: int, tiekey: np.ndarray) -> np.ndarray:
+def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, bounds: np.ndarray,
+                tiekey: np.ndarray) -> np.ndarray:
     """``out[q, r, s]`` = candidates of segment ``s`` ranked above relevant item ``rel_idx[q, r]``.
 
-    ``scores`` is ``(queries, candidates)``; ``rel_idx[q, :n_rel[q]]`` are column indices of
-    the query's relevant items (padding is ignored).  The relevant items' own scores are
-    read from ``scores``, so each item is compared with exactly the numbers it competes
-    against.  Rank of ``r`` in a pool made of segments ``S`` = 1 + sum over ``S``.
+    ``scores`` is ``(queries, candidates)`` with the candidates of segment ``s`` in columns
+    ``bounds[s]:bounds[s + 1]``; ``rel_idx[q, :n_rel[q]]`` are column indices of the query's
+    relevant items (padding is ignored).  The relevant items' own scores are read from
+    ``scores``, so each item is compared with exactly the numbers it competes against.
+    Rank of ``r`` in a pool made of segments ``S`` = 1 + sum over ``S``.
+
+    Per query the relevant items are sorted by (score, tie key); each candidate is put in
+    the bucket of how many of them it beats (a walk from the lowest, usually zero steps; a
+    binary search beyond 16 relevant items); suffix sums of the buckets give the counts.
+    Cost O(candidates) per query, no sort of the score row.
     """
+    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+    if bounds[0] != 0 or bounds[-1] != scores.shape[1] or (np.diff(bounds) < 0).any():
+        raise ValueError("bounds must rise from 0 to the number of candidates")
     return _rank_counts(np.ascontiguousarray(scores, dtype=np.float32),
                         np.ascontiguousarray(rel_idx, dtype=np.int64),
-                        np.ascontiguousarray(n_rel, dtype=np.int64),
-                        np.ascontiguousarray(segment, dtype=np.int64), int(n_segments),
+                        np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
                         np.ascontiguousarray(tiekey, dtype=np.int64))
 
 

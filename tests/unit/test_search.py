@@ -25,14 +25,15 @@ def test_tie_keys_follow_byte_order_of_ids():
 def test_rank_counts_match_a_naive_count(n_queries, n_cand, n_seg, seed, many_relevant):
     rng = np.random.default_rng(seed)
     scores = (rng.integers(0, 5, size=(n_queries, n_cand)) / 4).astype(np.float32)  # many ties
-    segment = rng.integers(0, n_seg, size=n_cand)
+    segment = np.sort(rng.integers(0, n_seg, size=n_cand))  # segments are contiguous column ranges
+    bounds = np.searchsorted(segment, np.arange(n_seg + 1))
     keys = rng.permutation(n_cand).astype(np.int64)
     width = min(n_cand, 20 if many_relevant else 4)  # > 16 relevant items takes the binary-search path
     n_rel = rng.integers(0, width + 1, size=n_queries)
     rel = np.zeros((n_queries, width), dtype=np.int64)
     for q in range(n_queries):
         rel[q, :n_rel[q]] = rng.choice(n_cand, size=n_rel[q], replace=False)
-    counts = rank_counts(scores, rel, n_rel, segment, n_seg, keys)
+    counts = rank_counts(scores, rel, n_rel, bounds, keys)
     for q in range(n_queries):
         for j in range(n_rel[q]):
             for s in range(n_seg):
@@ -51,6 +52,12 @@ def test_topk_is_trec_order_with_ties(n_queries, n_cand, k, seed):
         expected = sorted(range(n_cand), key=lambda c: (float(scores[q, c]), int(keys[c])), reverse=True)[:k]
         assert indices[q].tolist() == expected
         assert values[q].tolist() == [float(scores[q, c]) for c in expected]
+
+
+def test_rank_counts_rejects_bounds_that_do_not_cover_the_pool():
+    with pytest.raises(ValueError, match="bounds"):
+        rank_counts(np.zeros((1, 4), np.float32), np.zeros((1, 1), np.int64), np.ones(1), np.array([0, 3]),
+                    np.arange(4))
 
 
 def test_block_rows_bound_memory():

@@ -129,7 +129,7 @@ def score_pass(layout: Layout, query_emb, cand_emb, *, bias_k: int = 10, run_dep
     with progress(total=len(layout.query_ids), desc="scoring", unit="query") as bar:
         for start, stop, block in blocks:
             counts[start:stop] = rank_counts(block.numpy(), layout.rel_pos[start:stop], layout.n_rel[start:stop],
-                                             layout.segment, len(layout.cand_langs), layout.tiekey)
+                                             layout.bounds, layout.tiekey)
             _, top = topk(block, bias_k, keys)
             own[start:stop] = (layout.segment[top.numpy()] == own_seg[start:stop, None]).sum(axis=1)
             if runs is not None and backend == "torch":
