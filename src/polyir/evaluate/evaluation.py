@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..search import BACKENDS
 from ..types import RetrievalSet
 from .bias import language_bias
@@ -32,6 +32,8 @@ def evaluate_embeddings(rset: RetrievalSet, query_emb, cand_emb, *,
     of scores (query rows x candidates x 8 bytes).
     """
     parsed = parse_measures(measures)
+    if not rset.queries or not rset.candidates:
+        raise InputError("no queries or no candidates to evaluate", path=rset.name)
     _check_options(depth, bias_k, backend, run_depth, memory_mb)
     layout = build_layout(rset)
     scored = score_pass(layout, query_emb, cand_emb, bias_k=bias_k, run_depth=run_depth,

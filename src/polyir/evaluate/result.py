@@ -88,15 +88,13 @@ class EvaluationResult:
         query ids, because the translations of a question are correlated).
         """
         names = [s.name for s in self.settings.values() if s.kind == kind]
-        questions = sorted(set(self.per_query.query_id[np.isin(self.per_query.setting, names)]))
-        col = {q: i for i, q in enumerate(questions)}
+        pq = self.per_query
+        rows = np.flatnonzero(np.isin(pq.setting, names))
+        questions, col = np.unique(pq.query_id[rows].astype(str), return_inverse=True)
         row = {n: i for i, n in enumerate(names)}
         out = np.full((len(names), len(questions)), np.nan)
-        values = self.per_query.values[str(measure)]
-        for setting, qid, value in zip(self.per_query.setting, self.per_query.query_id, values):
-            if setting in row:
-                out[row[setting], col[qid]] = value
-        return names, questions, out
+        out[[row[s] for s in pq.setting[rows]], col] = pq.values[str(measure)][rows]
+        return names, questions.tolist(), out
 
     def to_dict(self) -> dict[str, object]:
         """The ``metrics.json`` document (schema ``polyir.metrics/1``, docs/evaluation.md)."""

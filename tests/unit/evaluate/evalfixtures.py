@@ -7,8 +7,8 @@ from polyir.types import Candidate, Query, RetrievalSet
 
 
 def parallel_set(seed: int, langs=("en", "de", "zh"), n_questions: int = 12, *, partial: bool = True,
-                 integer_embeddings: bool = True, dim: int = 6, max_distractors: int = 8):
-    """An MLQA-R-shaped set: each question exists in a random subset of languages (>= 1),
+                 integer_embeddings: bool = True, dim: int = 6, max_distractors: int = 8, min_languages: int = 1):
+    """An MLQA-R-shaped set: each question exists in a random subset of >= ``min_languages`` languages,
     with one answer sentence per such language, and unequal pools of distractors.
 
     With ``integer_embeddings`` the vectors hold small integers, so many scores tie exactly
@@ -17,7 +17,11 @@ def parallel_set(seed: int, langs=("en", "de", "zh"), n_questions: int = 12, *, 
     rng = np.random.default_rng(seed)
     queries, candidates, qrels = [], [], {}
     for i in range(n_questions):
-        present = [lang for lang in langs if not partial or rng.random() < 0.7] or [langs[i % len(langs)]]
+        present = list(langs)
+        if partial:
+            present = sorted(rng.choice(len(langs), size=int(rng.integers(min_languages, len(langs) + 1)),
+                                        replace=False))
+            present = [langs[j] for j in present]
         qid = f"q{i:03d}"
         qrels[qid] = {}
         for lang in present:

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from polyir.errors import ConfigError
+from polyir.errors import ConfigError, InputError
 from polyir.evaluate import evaluate_embeddings
 from polyir.types import Candidate, Query, RetrievalSet
 
@@ -72,6 +72,21 @@ def full_run_means(rset, query_emb, cand_emb, pool_lang, query_lang, trec_names)
 @pytest.mark.parametrize("integer", [True, False])
 def test_every_setting_equals_pytrec_eval_on_full_runs(make_parallel_set, seed, integer):
     rset, qe, ce = make_parallel_set(seed, integer_embeddings=integer)
+    check_against_pytrec_eval(rset, qe, ce)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mlqa_r_shape_equals_pytrec_eval(make_parallel_set, seed):
+    """Questions in 2-4 of 4 languages (2-4 answers each), unequal pools, some tied scores."""
+    rset, qe, ce = make_parallel_set(seed, langs=("ar", "de", "en", "es"), n_questions=25, min_languages=2)
+    answers = {len(rel) for rel in rset.qrels.values()}
+    assert answers <= {2, 3, 4} and len(answers) > 1
+    assert len({sum(c.lang == lang for c in rset.candidates) for lang in rset.languages}) > 1
+    result = check_against_pytrec_eval(rset, qe, ce)
+    assert any(s.n_skipped for s in result.settings.values())  # questions missing in some languages
+
+
+def check_against_pytrec_eval(rset, qe, ce):
     measures = ["AP", "RR", "R@1", "R@10", "nDCG@10", "AP@5", "P@3"]
     result = evaluate_embeddings(rset, qe, ce, measures=measures)
     trec = {m.name: m.trec_name for m in result.measures}
@@ -85,10 +100,14 @@ def test_every_setting_equals_pytrec_eval_on_full_runs(make_parallel_set, seed, 
                 continue
             expected_settings += 1
             assert setting.n_queries == len(expected)
+            rows = np.flatnonzero(result.per_query.setting == setting.name)
             for name, trec_name in trec.items():
                 mean = np.mean([v[trec_name] for v in expected.values()])
                 assert setting.means[name] == pytest.approx(mean, abs=1e-9), (x, pool, name)
+                per_query = [expected[qid][trec_name] for qid in result.per_query.query_id[rows]]
+                np.testing.assert_allclose(result.per_query.values[name][rows], per_query, rtol=0, atol=1e-9)
     assert len(result.settings) == expected_settings
+    return result
 
 
 def test_results_do_not_depend_on_the_memory_budget(make_parallel_set):
@@ -125,6 +144,9 @@ def test_bad_options_raise_config_error(make_parallel_set):
             evaluate_embeddings(rset, qe, ce, **kwargs)
     with pytest.raises(ValueError, match="do not match"):
         evaluate_embeddings(rset, qe[:-1], ce)
+    empty = RetrievalSet("empty", (), rset.candidates, {}, rset.languages)
+    with pytest.raises(InputError, match="empty: no queries"):
+        evaluate_embeddings(empty, qe[:0], ce)
 
 
 def test_queries_without_any_relevant_item_are_counted_and_skipped():
