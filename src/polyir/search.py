@@ -51,7 +51,13 @@ def block_rows(n_candidates: int, memory_mb: float) -> int:
 
 def as_float32_tensor(emb, name: str) -> torch.Tensor:
     """A contiguous 2-D float32 CPU tensor sharing memory with ``emb`` where possible."""
-    tensor = emb.detach().cpu() if isinstance(emb, torch.Tensor) else torch.from_numpy(np.asarray(emb))
+    if isinstance(emb, torch.Tensor):
+        tensor = emb.detach().cpu()
+    else:
+        array = np.asarray(emb)
+        if not array.flags.writeable or not array.dtype.isnative:  # e.g. a read-only memory map
+            array = np.array(array, dtype=np.float32)
+        tensor = torch.from_numpy(array)
     if tensor.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {tuple(tensor.shape)}")
     tensor = tensor.to(torch.float32).contiguous()

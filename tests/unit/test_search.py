@@ -86,6 +86,8 @@ def test_scores_are_bitwise_the_same_for_every_memory_budget():
         assert blocks[0][2].shape[0] == rows
         assert torch.equal(torch.cat([b for _, _, b in blocks]), full)
     torch.testing.assert_close(full, q @ c.T)
+    shifted = torch.cat([b for _, _, b in score_blocks(q[5:], c, memory_mb=1024)])
+    assert torch.equal(shifted, full[5:])  # a query's scores do not depend on the other queries
 
 
 def test_search_top_k_is_the_brute_force_order():
@@ -109,6 +111,15 @@ def test_faiss_backend_gives_the_torch_rankings():
     f_scores, f_idx = search(q, c, 10, backend="faiss")
     np.testing.assert_array_equal(t_idx, f_idx)
     np.testing.assert_allclose(t_scores, f_scores, atol=1e-5)
+
+
+def test_search_accepts_read_only_and_float64_arrays():
+    q = np.random.default_rng(0).normal(size=(3, 4))
+    c = np.random.default_rng(1).normal(size=(6, 4))
+    expected = search(q.astype(np.float32), c.astype(np.float32), 2)[1]
+    q.flags.writeable = False
+    np.testing.assert_array_equal(search(q, c, 2)[1], expected)
+    np.testing.assert_array_equal(search(torch.from_numpy(q.astype(np.float32)), torch.from_numpy(c), 2)[1], expected)
 
 
 def test_search_rejects_bad_input():
