@@ -19,7 +19,7 @@ import torch
 from numba import njit, prange
 
 BACKENDS = ("torch", "faiss")
-_SCORE_BYTES_PER_CELL = 8  # float32 score + boolean masks/temporaries of `topk` on the block
+_SCORE_BYTES_PER_CELL = 8  # float32 score + room for the temporaries of torch.topk on the block
 # BLAS sums in an order that depends on the shape of the product, so the same query can get
 # scores differing in the last bit from blocks of different sizes.  Every product is
 # therefore taken on a tile of exactly TILE_ROWS query rows (the last one zero-padded):

@@ -88,7 +88,7 @@ def _relevant_items(rset: RetrievalSet, position: dict[str, int]):
 
 @dataclass(frozen=True, eq=False)
 class RunLists:
-    """Top-``depth`` lists per pool (each candidate language, and ``"multi"``), trec order.
+    """Top-``depth`` lists per pool (each candidate language; ``"multi"`` if several), trec order.
 
     ``indices[pool][q]`` are internal candidate positions (``-1`` never occurs: lists are
     clipped to the pool size), ``scores[pool][q]`` the float32 scores.
@@ -130,8 +130,9 @@ def score_pass(layout: Layout, query_emb, cand_emb, *, bias_k: int = 10, run_dep
         for start, stop, block in blocks:
             counts[start:stop] = rank_counts(block.numpy(), layout.rel_pos[start:stop], layout.n_rel[start:stop],
                                              layout.bounds, layout.tiekey)
-            _, top = topk(block, bias_k, keys)
-            own[start:stop] = (layout.segment[top.numpy()] == own_seg[start:stop, None]).sum(axis=1)
+            if len(layout.cand_langs) > 1:  # same-language preference needs several languages
+                _, top = topk(block, bias_k, keys)
+                own[start:stop] = (layout.segment[top.numpy()] == own_seg[start:stop, None]).sum(axis=1)
             if runs is not None and backend == "torch":
                 _fill_runs(runs, layout, block, keys, start, stop)
             bar.update(stop - start)
@@ -142,7 +143,7 @@ def score_pass(layout: Layout, query_emb, cand_emb, *, bias_k: int = 10, run_dep
 
 def _pools(layout: Layout) -> list[tuple[str, int, int]]:
     pools = [(lang, int(layout.bounds[s]), int(layout.bounds[s + 1])) for s, lang in enumerate(layout.cand_langs)]
-    return pools + [(MULTI, 0, int(layout.bounds[-1]))]
+    return pools + ([(MULTI, 0, int(layout.bounds[-1]))] if len(pools) > 1 else [])
 
 
 def _empty_runs(layout: Layout, depth: int) -> RunLists:

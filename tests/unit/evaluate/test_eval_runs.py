@@ -42,7 +42,7 @@ def test_run_lines_are_in_trec_order_with_ranks_and_tag(tmp_path):
     rset = RetrievalSet("t", (Query("q1", "en", "x"),),
                         tuple(Candidate(c, "en", c) for c in ("a", "b", "c")), {"q1": {"a": 2}}, ("en",))
     result = evaluate_embeddings(rset, np.ones((1, 1), np.float32), np.ones((3, 1), np.float32), run_depth=2)
-    write_trec_runs(result, tmp_path, tag="me5")
+    assert [p.name for p in write_trec_runs(result, tmp_path, tag="me5")] == ["en-en.trec"]
     assert (tmp_path / "runs" / "en-en.trec").read_text().splitlines() == ["q1 Q0 c 1 1 me5", "q1 Q0 b 2 1 me5"]
     write_trec_qrels(rset, tmp_path)
     assert (tmp_path / "qrels" / "en.qrels").read_text() == "q1 0 a 2\n"
