@@ -1,0 +1,31 @@
+"""Evaluation from embeddings: all mono/cross/multilingual settings from one scoring pass.
+
+`evaluate_embeddings` is the entry point; see docs/evaluation.md (workflow, file formats,
+the ``metrics.json`` schema) and docs/metrics.md (definitions).  Names are resolved lazily
+so that ``import polyir.evaluate.stats`` does not load torch or numba.
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "evaluate_embeddings": "evaluation",
+    "EvaluationResult": "result",
+    "write_per_query": "result",
+    "read_per_query": "result",
+    "Measure": "measures",
+    "parse_measure": "measures",
+    "parse_measures": "measures",
+    "DEFAULT_MEASURES": "measures",
+    "write_trec_runs": "runs",
+    "write_trec_qrels": "runs",
+    "write_report": "report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
