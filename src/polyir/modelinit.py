@@ -9,6 +9,7 @@ embeddings followed by L2 normalisation (cosine similarity, as in the paper).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -123,6 +124,27 @@ def _round_unigram_scores(tok, digits: int = 9):
     return Tokenizer.from_str(json.dumps(spec))
 
 
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Silence transformers' and sentence-transformers' progress bars and info messages while
+    saving and re-loading a model we just built (they report nothing the user can act on)."""
+    from transformers.utils import logging as hf_logging
+
+    bars, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    st_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        st_logger.setLevel(st_level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, seed: int = 0,
                max_seq_length: int = 128, vocab_size: int | None = None,
                prompts: dict[str, str] | None = None) -> Path:
@@ -149,8 +171,9 @@ def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, se
                         intermediate_size=spec.intermediate_size,
                         max_position_embeddings=spec.max_position_embeddings,
                         pad_token_id=tokenizer.pad_token_id, type_vocab_size=1)
-    bert = BertModel(config, add_pooling_layer=False)
-    with tempfile.TemporaryDirectory() as tmp:
+    # with the pooler (unused: pooling is the mean) so that re-loading finds every weight
+    bert = BertModel(config)
+    with tempfile.TemporaryDirectory() as tmp, _quiet_transformers():
         bert.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         transformer = Transformer(tmp, max_seq_length=min(max_seq_length, spec.max_position_embeddings - 2))
