@@ -152,11 +152,6 @@ def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, se
 
     Deterministic for a given (preset, corpus, seed). Returns ``out``.
     """
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import BertConfig, BertModel
-
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     spec = PRESETS[preset]
@@ -164,6 +159,12 @@ def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, se
     lines = list(iter_corpus_lines(corpus))
     if not lines:
         raise InputError("corpus has no text", path=", ".join(map(str, corpus)))
+    # imported after the input is checked, so that bad input fails in milliseconds, not seconds
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel
+
     tokenizer = train_tokenizer(lines, vocab_size or spec.vocab_size, spec.max_position_embeddings - 2)
     torch.manual_seed(seed)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=spec.hidden_size,

@@ -22,6 +22,8 @@ from ..io import iter_jsonl, open_text
 from ..languages import normalise_language
 from ..types import Candidate, Query, RetrievalSet
 
+_HEADER_NAMES = ("query-id", "query_id", "qid", "query")  # first column name of a qrels header line
+
 
 def load_beir(data_dir: str | Path, lang: str | None, *, split: str = "test",
               name: str | None = None) -> RetrievalSet:
@@ -67,9 +69,9 @@ def read_qrels(path: Path) -> tuple[dict[str, dict[str, int]], dict[tuple[str, s
                 raise InputError(f"expected 3 tab-separated fields (query-id, corpus-id, score), got {len(fields)}",
                                  path=path, record=f"line {lineno}")
             qid, did, score = fields[0], fields[-2], fields[-1]
+            if lineno == 1 and qid.lower() in _HEADER_NAMES:
+                continue
             if not _is_integer(score):
-                if lineno == 1:
-                    continue  # the header, "query-id corpus-id score"
                 raise InputError(f"score must be an integer, got {score!r}", path=path, record=f"line {lineno}")
             if not qid or not did:
                 raise InputError("empty query or corpus id", path=path, record=f"line {lineno}")
