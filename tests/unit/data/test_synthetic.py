@@ -1,4 +1,5 @@
 import json
+import os
 import unicodedata
 from collections import Counter
 
@@ -100,6 +101,9 @@ def test_loads_with_load_lareqa(tmp_path):
     assert len(sizes) == 1  # exact translations: equal pools
     train = load_lareqa(tmp_path / "train")
     assert len(train.qrels) == 60 and not set(train.qrels) & set(rs.qrels)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "eval" / "qaa.json").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     readme = (tmp_path / "README.md").read_text()
     assert "polyir data synthetic --languages 4 --groups 60 --eval-questions 40 --seed 3" in readme
     assert "| eval | qab | " in readme
