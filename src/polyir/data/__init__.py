@@ -10,6 +10,7 @@ from .beir import load_beir
 from .lareqa import language_files, load_lareqa
 from .squad import SquadAnswer, SquadParagraph, SquadQuestion, read_squad
 from .synthetic import SyntheticSummary, build_synthetic, generate_synthetic
+from .synthetic_world import WorldSpec
 
 __all__ = ["load_beir", "load_lareqa", "language_files", "read_squad", "SquadAnswer", "SquadParagraph",
-           "SquadQuestion", "generate_synthetic", "build_synthetic", "SyntheticSummary"]
+           "SquadQuestion", "generate_synthetic", "build_synthetic", "SyntheticSummary", "WorldSpec"]

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterator
-
+from ..errors import ConfigError
 from .synthetic_language import N_CONSONANTS, N_VOWELS, Concept, Syllable
 
 
@@ -128,6 +127,9 @@ def build_world(seed: int, n_eval: int, n_train: int, spec: WorldSpec = WorldSpe
     The two splits have disjoint subjects (no leakage); places and organisations are shared,
     as in the real world.  The evaluation split depends only on ``seed`` and ``n_eval``.
     """
+    if spec.paragraphs_per_article * spec.sentences_per_paragraph[1] > len(RELATIONS):
+        raise ConfigError(f"an article can state at most {len(RELATIONS)} facts about its subject "
+                          "(one per relation): fewer paragraphs or sentences per paragraph")
     names = NameFactory(random.Random(f"polyir-synthetic:{seed}:names"))
     pools = {"place": [names.new("place") for _ in range(spec.shared_places)],
              "org": [names.new("org") for _ in range(spec.shared_orgs)]}
@@ -208,8 +210,3 @@ def _questions(rng: random.Random, facts: tuple[Fact, ...], n: int, id_prefix: s
                                   rng.randrange(VERB_SYNONYMS)))
     return tuple(questions)
 
-
-def iter_facts(articles: tuple[Article, ...]) -> Iterator[Fact]:
-    for article in articles:
-        for paragraph in article.paragraphs:
-            yield from paragraph.facts
