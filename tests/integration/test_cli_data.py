@@ -36,10 +36,12 @@ def test_data_synthetic_partial(tmp_path, capsys):
     (["data", "synthetic", "--languages", "40", "--out", "X"], "number of synthetic languages must be between 1 and 26"),
     (["model", "init", "--corpus", "MISSING", "--out", "X"], "MISSING: corpus file or directory not found"),
     (["model", "init", "--corpus", "BROKEN", "--out", "X"], "BROKEN: malformed JSON at line 1"),
+    (["model", "init", "--corpus", "BROKEN", "--out", "TMP"], "not a model directory; refusing to replace it"),
+    (["model", "init", "--corpus", "BROKEN", "--out", "X", "--max-seq-length", "0"], "max_seq_length must be positive"),
 ])
 def test_errors_are_one_line_without_traceback(tmp_path, capsys, argv, message):
     (tmp_path / "broken.json").write_text('{"data": [')
-    names = {"X": str(tmp_path / "out"), "MISSING": str(tmp_path / "missing"), "BROKEN": str(tmp_path / "broken.json")}
+    names = {"X": str(tmp_path / "out"), "TMP": str(tmp_path), "MISSING": str(tmp_path / "missing"), "BROKEN": str(tmp_path / "broken.json")}
     argv = [names.get(a, a) for a in argv]
     message = message.replace("MISSING", names["MISSING"]).replace("BROKEN", names["BROKEN"])
     code, out, err = run(capsys, *argv)
@@ -63,3 +65,5 @@ def test_model_init_end_to_end(tmp_path, capsys):
     assert model.max_seq_length == 64
     rs = load_lareqa(tmp_path / "syn" / "eval")
     assert model.encode([q.text for q in rs.queries[:3]]).shape == (3, 64)
+    assert run(capsys, "model", "init", "--corpus", str(tmp_path / "syn" / "eval"), "--out",
+               str(tmp_path / "model"))[0] == 0  # an earlier model may be replaced
