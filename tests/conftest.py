@@ -11,7 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("POLYIR_QUIET", "1")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# POLYIR_SHARED_DATA points elsewhere (e.g. from a git worktree that is not next to ../shared)
+SHARED_DATA = Path(os.environ.get("POLYIR_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 def shared_data(*parts: str) -> Path:

@@ -9,6 +9,7 @@ embeddings followed by L2 normalisation (cosine similarity, as in the paper).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .io import open_text
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,11 @@ class Preset:
 
 
 PRESETS = {
-    # ~0.6M parameters: seconds per epoch on a laptop CPU; used by tests and the demo
+    # ~0.25M parameters with the full 2,000-piece vocabulary: seconds per epoch on a laptop CPU;
+    # used by tests and the demo
     "tiny": Preset(vocab_size=2000, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
                    intermediate_size=256, max_position_embeddings=256),
-    # ~11M parameters
+    # ~7.5M parameters with the full 16,000-piece vocabulary
     "small": Preset(vocab_size=16000, hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
                     intermediate_size=1024, max_position_embeddings=512),
 }
@@ -123,6 +125,36 @@ def _round_unigram_scores(tok, digits: int = 9):
     return Tokenizer.from_str(json.dumps(spec))
 
 
+def _check_replaceable(out: Path) -> None:
+    """``out`` is replaced: allow that only for a missing or empty directory or an earlier model."""
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a directory", path=out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "modules.json").is_file():
+        raise InputError("output directory is not empty and is not a model directory; refusing to replace it",
+                         path=out)
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Silence transformers' and sentence-transformers' progress bars and info messages while
+    saving and re-loading a model we just built (they report nothing the user can act on)."""
+    from transformers.utils import logging as hf_logging
+
+    bars, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    st_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        st_logger.setLevel(st_level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, seed: int = 0,
                max_seq_length: int = 128, vocab_size: int | None = None,
                prompts: dict[str, str] | None = None) -> Path:
@@ -130,18 +162,22 @@ def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, se
 
     Deterministic for a given (preset, corpus, seed). Returns ``out``.
     """
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    spec = PRESETS[preset]
+    if max_seq_length < 1:
+        raise ConfigError(f"max_seq_length must be positive, got {max_seq_length}")
+    out = Path(out)
+    _check_replaceable(out)
+    lines = list(iter_corpus_lines(corpus))
+    if not lines:
+        raise InputError("corpus has no text", path=", ".join(map(str, corpus)))
+    # imported after the input is checked, so that bad input fails in milliseconds, not seconds
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel
 
-    if preset not in PRESETS:
-        raise InputError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    spec = PRESETS[preset]
-    out = Path(out)
-    lines = list(iter_corpus_lines(corpus))
-    if not lines:
-        raise InputError("corpus has no text", path=", ".join(map(str, corpus)))
     tokenizer = train_tokenizer(lines, vocab_size or spec.vocab_size, spec.max_position_embeddings - 2)
     torch.manual_seed(seed)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=spec.hidden_size,
@@ -149,8 +185,9 @@ def init_model(preset: str, corpus: Iterable[str | Path], out: str | Path, *, se
                         intermediate_size=spec.intermediate_size,
                         max_position_embeddings=spec.max_position_embeddings,
                         pad_token_id=tokenizer.pad_token_id, type_vocab_size=1)
-    bert = BertModel(config, add_pooling_layer=False)
-    with tempfile.TemporaryDirectory() as tmp:
+    # with the pooler (unused: pooling is the mean) so that re-loading finds every weight
+    bert = BertModel(config)
+    with tempfile.TemporaryDirectory() as tmp, _quiet_transformers():
         bert.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         transformer = Transformer(tmp, max_seq_length=min(max_seq_length, spec.max_position_embeddings - 2))
