@@ -11,7 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("POLYIR_QUIET", "1")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# POLYIR_SHARED_DATA overrides the location (e.g. for a git worktree outside the project folder)
+SHARED_DATA = Path(os.environ.get("POLYIR_SHARED_DATA")
+                   or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 def shared_data(*parts: str) -> Path:
