@@ -44,8 +44,9 @@ class ParallelCollection:
         """Index ``pairs``; a ``(dataset, group, lang)`` seen twice is an `InputError` naming ``source``."""
         pairs = tuple(pairs)
         guard = DuplicateGuard(source)
-        for i, pair in enumerate(pairs):
-            guard.check(pair, f"pair {i + 1}")
+        for pair in pairs:
+            guard.add(pair)
+        guard.check(lambda: ((f"pair {i}", pair) for i, pair in enumerate(pairs, 1)))
         languages = tuple(sorted({p.lang for p in pairs}))
         datasets = tuple(sorted({p.dataset for p in pairs}))
         lang_of = {lang: i for i, lang in enumerate(languages)}

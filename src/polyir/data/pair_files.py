@@ -13,8 +13,9 @@ import contextlib
 import json
 import os
 import tempfile
+from array import array
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import ConfigError, InputError
 from ..languages import normalise_language
@@ -82,18 +83,36 @@ def pair_to_record(pair: Pair) -> dict[str, Any]:
 
 
 class DuplicateGuard:
-    """Remembers ``(dataset, group, lang)`` keys; a second occurrence is an `InputError`."""
+    """Finds ``(dataset, group, lang)`` keys that occur twice, in 8 bytes of memory per record.
+
+    `add` keeps only a 64-bit hash of each key; `check` sorts the hashes and, only when two
+    are equal, re-reads the records (``reread()``) to confirm the exact keys and name both
+    records in the `InputError` — so a hash collision never raises a false error.
+    """
 
     def __init__(self, path=None):
         self.path = path
-        self._first: dict[tuple[str, str, str], str] = {}
+        self._hashes = array("q")
 
-    def check(self, pair: Pair, record: str) -> None:
-        key = (pair.dataset, pair.group, pair.lang)
-        if key in self._first:
-            raise InputError(f"group {pair.group!r} has language {pair.lang!r} twice (first at {self._first[key]})",
-                             path=self.path, record=record)
-        self._first[key] = record
+    def add(self, pair: Pair) -> None:
+        self._hashes.append(hash((pair.dataset, pair.group, pair.lang)))
+
+    def check(self, reread: Callable[[], Iterable[tuple[str, Pair]]]) -> None:
+        import numpy as np
+
+        hashes = np.sort(np.frombuffer(self._hashes, dtype=np.int64))
+        repeated = set(hashes[1:][hashes[1:] == hashes[:-1]].tolist())
+        if not repeated:
+            return
+        first: dict[tuple[str, str, str], str] = {}
+        for record, pair in reread():
+            if hash((pair.dataset, pair.group, pair.lang)) not in repeated:
+                continue
+            key = (pair.dataset, pair.group, pair.lang)
+            if key in first:
+                raise InputError(f"group {pair.group!r} has language {pair.lang!r} twice (first at {first[key]})",
+                                 path=self.path, record=record)
+            first[key] = record
 
 
 def validate_pair(pair: Pair, *, path=None, record: str = "") -> Pair:
@@ -121,29 +140,42 @@ def _iter_parquet_records(path: Path) -> Iterator[tuple[str, dict]]:
             yield f"row {row}", {k: v for k, v in obj.items() if v is not None}
 
 
+def _records(path: Path, fmt: str) -> Iterator[tuple[str, dict]]:
+    return _iter_parquet_records(path) if fmt == "parquet" else _iter_jsonl_records(path)
+
+
+def _validated(path: Path, fmt: str, dataset: str | None, shown: Path) -> Iterator[tuple[str, Pair]]:
+    default = dataset or shown.name.split(".")[0]
+    for record, obj in _records(path, fmt):
+        if dataset:
+            obj["dataset"] = dataset
+        yield record, pair_from_record(obj, path=shown, record=record, default_dataset=default)
+
+
 def iter_pairs(path: str | Path, *, dataset: str | None = None, check_duplicates: bool = True) -> Iterator[Pair]:
     """Stream the validated pairs of a canonical file.
 
     ``dataset``: the data-set name for records without one (default: the file's stem);
-    a non-empty ``dataset`` given here replaces the records' own names.
+    a non-empty ``dataset`` given here replaces the records' own names.  A duplicated
+    ``(dataset, id, lang)`` raises `InputError` when the stream ends (finding it needs the
+    whole file; memory stays at 8 bytes per record).
     """
     path = Path(path)
-    reader = _iter_parquet_records if pair_file_format(path) == "parquet" else _iter_jsonl_records
-    default = dataset or path.name.split(".")[0]
-    guard = DuplicateGuard(path) if check_duplicates else None
-    for record, obj in reader(path):
-        if dataset:
-            obj["dataset"] = dataset
-        pair = pair_from_record(obj, path=path, record=record, default_dataset=default)
-        if guard:
-            guard.check(pair, record)
+    fmt = pair_file_format(path)
+    guard = DuplicateGuard(path)
+    for _, pair in _validated(path, fmt, dataset, path):
+        if check_duplicates:
+            guard.add(pair)
         yield pair
+    if check_duplicates:
+        guard.check(lambda: _validated(path, fmt, dataset, path))
 
 
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the temporary name ends with the real one, so its format (suffix) reads the same
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -191,7 +223,8 @@ def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int 
     """Validate and write ``pairs`` to ``path`` (format from the suffix); returns the number written.
 
     Streams: a Parquet file is written one row group at a time.  The file is replaced
-    atomically only when every pair was valid, so an interrupted import leaves no partial file.
+    atomically only when every pair was valid and no ``(dataset, id, lang)`` repeats, so
+    an interrupted or failed import leaves no partial file.
     """
     path = Path(path)
     fmt = pair_file_format(path)
@@ -199,15 +232,17 @@ def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int 
 
     def checked() -> Iterator[tuple[str, Pair]]:
         for i, pair in enumerate(pairs, 1):
-            record = f"pair {i}"
-            pair = validate_pair(pair, path=path, record=record)
-            guard.check(pair, record)
-            yield record, pair
+            pair = validate_pair(pair, path=path, record=f"pair {i}")
+            guard.add(pair)
+            yield f"pair {i}", pair
 
     with _atomic_path(path) as tmp:
         if fmt == "parquet":
-            return _write_parquet(checked(), tmp, row_group_size)
-        return _write_jsonl(checked(), tmp, gz=path.name.endswith(".gz"))
+            count = _write_parquet(checked(), tmp, row_group_size)
+        else:
+            count = _write_jsonl(checked(), tmp, gz=path.name.endswith(".gz"))
+        guard.check(lambda: ((f"pair {n}", pair) for n, (_, pair) in enumerate(_validated(tmp, fmt, None, path), 1)))
+    return count
 
 
 def _pyarrow_parquet():
