@@ -9,8 +9,12 @@ pairs matches the evaluation set by
 2. ``question`` — the normalised query equals a normalised evaluation question;
 3. ``passage``  — the normalised positive equals a normalised evaluation paragraph or
    sentence;
-4. ``contained`` (only with ``contained=True``) — the normalised positive occurs inside a
-   normalised evaluation paragraph (e.g. a sentence cut by another sentence splitter).
+4. ``contained`` (only with ``contained=True``) — the normalised positive, at least
+   ``CONTAINED_MIN_CHARS`` (30) characters long, occurs inside a normalised evaluation
+   paragraph of the same language, or of unknown language (e.g. a sentence cut by another
+   sentence splitter).  Shorter strings are
+   skipped: on Tatoeba, 22 everyday sentences ("I am here.", "How are you?") occur inside
+   XQuAD-R paragraphs by chance.
 
 The group's reason is the first that matches, in that order, so counts add up.
 Normalisation: Unicode NFKC, case folding, punctuation (Unicode category P*) removed,
@@ -24,15 +28,17 @@ import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import InputError
+from ..languages import is_valid_language, normalise_language
 from ..types import Pair, RetrievalSet
 
 REASONS = ("id", "question", "passage", "contained")
 MIN_CHARS = 5
+CONTAINED_MIN_CHARS = 30
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +56,12 @@ def _normalised_set(texts: Iterable[str], min_chars: int) -> frozenset[str]:
     return frozenset(n for n in (normalise_text(t) for t in texts if t) if len(n) >= min_chars)
 
 
+def _language_of_file(path: Path) -> str:
+    """XQuAD-R / MLQA-R files are named by language (``de.json``); "" when the name is not a code."""
+    stem = path.name.split(".")[0]
+    return normalise_language(stem) if len(stem) == 2 and is_valid_language(stem) else ""
+
+
 @dataclass(frozen=True)
 class LeakageIndex:
     """What an evaluation set contains: question ids, normalised questions and passages."""
@@ -57,22 +69,26 @@ class LeakageIndex:
     ids: frozenset[str] = frozenset()
     questions: frozenset[str] = frozenset()
     passages: frozenset[str] = frozenset()  # paragraphs and sentences
-    paragraphs: tuple[str, ...] = ()  # normalised, for the `contained` check
+    paragraphs: frozenset[tuple[str, str]] = frozenset()  # (lang or "", normalised) for `contained`
     min_chars: int = MIN_CHARS
 
     @classmethod
     def from_texts(cls, *, ids: Iterable[str] = (), questions: Iterable[str] = (), passages: Iterable[str] = (),
-                   paragraphs: Iterable[str] = (), min_chars: int = MIN_CHARS) -> "LeakageIndex":
-        paragraphs = _normalised_set(paragraphs, min_chars)
+                   paragraphs: Iterable[str | tuple[str, str]] = (), min_chars: int = MIN_CHARS) -> "LeakageIndex":
+        """``paragraphs``: texts, or ``(lang, text)`` so that `contained` scans one language only."""
+        tagged = {(p if isinstance(p, tuple) else ("", p)) for p in paragraphs}
+        normalised = frozenset((lang, n) for lang, n in ((lang, normalise_text(t)) for lang, t in tagged if t)
+                               if len(n) >= min_chars)
         return cls(ids=frozenset(ids), questions=_normalised_set(questions, min_chars),
-                   passages=_normalised_set(passages, min_chars) | paragraphs,
-                   paragraphs=tuple(sorted(paragraphs)), min_chars=min_chars)
+                   passages=_normalised_set(passages, min_chars) | {n for _, n in normalised},
+                   paragraphs=normalised, min_chars=min_chars)
 
     @classmethod
     def from_retrieval_set(cls, evaluation: RetrievalSet, min_chars: int = MIN_CHARS) -> "LeakageIndex":
         return cls.from_texts(ids=(q.id for q in evaluation.queries), questions=(q.text for q in evaluation.queries),
                               passages=(c.text for c in evaluation.candidates),
-                              paragraphs=(c.context or c.text for c in evaluation.candidates), min_chars=min_chars)
+                              paragraphs=((c.lang, c.context or c.text) for c in evaluation.candidates),
+                              min_chars=min_chars)
 
     @classmethod
     def from_squad_files(cls, paths: Iterable[str | Path], min_chars: int = MIN_CHARS) -> "LeakageIndex":
@@ -81,9 +97,10 @@ class LeakageIndex:
 
         ids, questions, sentences, paragraphs = set(), [], [], []
         for path in paths:
+            lang = _language_of_file(Path(path))
             for _, article in iter_squad_articles(path):
                 for paragraph in article.get("paragraphs") or []:
-                    paragraphs.append(paragraph.get("context") or "")
+                    paragraphs.append((lang, paragraph.get("context") or ""))
                     sentences.extend(s for s in paragraph.get("sentences") or [] if isinstance(s, str))
                     for qa in paragraph.get("qas") or []:
                         ids.add(str(qa.get("id", "")))
@@ -98,7 +115,7 @@ class LeakageIndex:
 
         pairs = list(iter_pairs(path))
         return cls.from_texts(ids=(p.group for p in pairs), questions=(p.query for p in pairs),
-                              paragraphs=(p.positive for p in pairs), min_chars=min_chars)
+                              paragraphs=((p.lang, p.positive) for p in pairs), min_chars=min_chars)
 
     @classmethod
     def from_path(cls, path: str | Path, min_chars: int = MIN_CHARS) -> "LeakageIndex":
@@ -118,10 +135,10 @@ class LeakageIndex:
     def __or__(self, other: "LeakageIndex") -> "LeakageIndex":
         return LeakageIndex(ids=self.ids | other.ids, questions=self.questions | other.questions,
                             passages=self.passages | other.passages,
-                            paragraphs=tuple(sorted(set(self.paragraphs) | set(other.paragraphs))),
+                            paragraphs=self.paragraphs | other.paragraphs,
                             min_chars=min(self.min_chars, other.min_chars))
 
-    def leak_reason(self, pair: Pair, *, contained: bool = False, haystack: str | None = None) -> str | None:
+    def leak_reason(self, pair: Pair, *, contained: bool = False) -> str | None:
         """The first reason (``REASONS`` order) why ``pair`` leaks, or None."""
         if pair.group in self.ids:
             return "id"
@@ -130,13 +147,19 @@ class LeakageIndex:
         positive = normalise_text(pair.positive)
         if positive in self.passages:
             return "passage"
-        if contained and len(positive) >= self.min_chars and positive in (haystack or self.haystack()):
-            return "contained"
+        if contained and len(positive) >= CONTAINED_MIN_CHARS:
+            haystacks = self._haystacks
+            if positive in haystacks.get(pair.lang, "") or positive in haystacks.get("", ""):
+                return "contained"
         return None
 
-    def haystack(self) -> str:
-        """All normalised paragraphs joined by NUL (a substring test over it is one C-level scan)."""
-        return "\0".join(self.paragraphs)
+    @cached_property
+    def _haystacks(self) -> dict[str, str]:
+        """Per language, the normalised paragraphs joined by NUL: a substring test is one C-level scan."""
+        by_lang: dict[str, list[str]] = {}
+        for lang, text in sorted(self.paragraphs):
+            by_lang.setdefault(lang, []).append(text)
+        return {lang: "\0".join(texts) for lang, texts in by_lang.items()}
 
 
 @dataclass
@@ -168,10 +191,9 @@ class LeakageReport:
 
 def find_leaks(pairs: Iterable[Pair], index: LeakageIndex, *, contained: bool = False) -> dict[tuple[str, str], str]:
     """``{(dataset, group): reason}`` for every group with a leaking pair (first reason in order)."""
-    haystack = index.haystack() if contained else None
     leaks: dict[tuple[str, str], str] = {}
     for pair in pairs:
-        reason = index.leak_reason(pair, contained=contained, haystack=haystack)
+        reason = index.leak_reason(pair, contained=contained)
         key = (pair.dataset, pair.group)
         if reason and (key not in leaks or REASONS.index(reason) < REASONS.index(leaks[key])):
             leaks[key] = reason

@@ -32,17 +32,18 @@ def test_reasons_counted_per_group_and_language():
         Pair("t1", "de", "Wie viele Punkte?", "y passage", dataset="other"),
         Pair("t2", "en", "new question", "the panthers gave up 308 points", dataset="other"),  # passage
         Pair("t3", "en", "another", "They ranked sixth in the league.", dataset="other"),  # contained only
+        Pair("t6", "en", "short one", "ranked sixth", dataset="other"),  # contained, but too short to tell
         Pair("t4", "en", "why", "a clean passage", dataset="other"),  # "why" is below min_chars
         Pair("t5", "en", "clean", "clean passage", dataset="other"),
     ]
     kept, report = filter_leakage(pairs, eval_index())
-    assert [p.group for p in kept] == ["t3", "t4", "t5"]
+    assert [p.group for p in kept] == ["t3", "t6", "t4", "t5"]
     assert dict(report.groups_by_reason) == {"id": 1, "question": 1, "passage": 1}
     assert report.pairs_by_language == {("id", "es"): 1, ("id", "it"): 1, ("question", "en"): 1,
                                         ("question", "de"): 1, ("passage", "en"): 1}
-    assert (report.dropped_groups, report.dropped_pairs, report.kept_pairs) == (3, 5, 3)
+    assert (report.dropped_groups, report.dropped_pairs, report.kept_pairs) == (3, 5, 4)
     kept, report = filter_leakage(pairs, eval_index(), contained=True)
-    assert [p.group for p in kept] == ["t4", "t5"] and report.groups_by_reason["contained"] == 1
+    assert [p.group for p in kept] == ["t6", "t4", "t5"] and report.groups_by_reason["contained"] == 1
     assert "id: 1 groups; pairs per language: es 1, it 1" in report.summary()
 
 
@@ -80,3 +81,12 @@ def test_filter_file_streams_two_passes(tmp_path):
     assert json.dumps(report.to_dict())
     pair_index = LeakageIndex.from_path(tmp_path / "clean.parquet")
     assert pair_index.ids == {"keep"}
+
+
+def test_contained_scans_the_pair_language_only():
+    index = LeakageIndex.from_texts(paragraphs=[("de", "Erster Satz hier. Der zweite Satz ist lang genug zum Finden.")])
+    positive = "der zweite Satz ist lang genug zum Finden"
+    german, english = Pair("a", "de", "q1 text", positive), Pair("b", "en", "q2 text", positive)
+    assert index.leak_reason(german, contained=True) == "contained"
+    assert index.leak_reason(english, contained=True) is None
+    assert index.leak_reason(german) is None  # containment is opt-in
