@@ -123,3 +123,14 @@ def test_unknown_suffix_and_missing_file(tmp_path):
 def test_pair_from_record_accepts_dataset_default():
     pair = pair_from_record(record(), default_dataset="d")
     assert pair == Pair("g1", "en", "what is it?", "it is a thing.", (), "d")
+
+
+def test_non_utf8_and_broken_gzip_name_the_file(tmp_path):
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(json.dumps(record(query="caf\u00e9")).encode("latin-1").replace(b"\\u00e9", b"\xe9"))
+    with pytest.raises(InputError, match=r"latin\.jsonl: not UTF-8 text"):
+        list(iter_pairs(latin))
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(b"this is not gzip data")
+    with pytest.raises(InputError, match=r"broken\.jsonl\.gz: cannot read file"):
+        list(iter_pairs(broken))

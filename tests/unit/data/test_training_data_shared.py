@@ -16,9 +16,11 @@ pytestmark = pytest.mark.shared_data
 
 
 def squad_ids(path):
-    from polyir.data.importers.squad import iter_squad_articles
+    from polyir.data.importers.squad import squad_question_ids
 
-    return {qa["id"] for _, a in iter_squad_articles(path) for p in a["paragraphs"] for qa in p["qas"]}
+    ids = squad_question_ids(path)
+    assert len(ids) == len(set(ids))
+    return set(ids)
 
 
 def test_squad_es_and_squad_it_align_by_squad_id():

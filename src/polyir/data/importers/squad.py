@@ -164,3 +164,14 @@ def iter_squad_pairs(sources: Sequence[Source], *, dataset: str | Sequence[str] 
     for source, name in zip(sources, names):
         yield from iter_squad_file(source, dataset=name, positive=positive, keep_unanswerable=keep_unanswerable,
                                    stats=stats, skip_invalid=skip_invalid)
+
+
+def squad_question_ids(path) -> list[str]:
+    """All question ids of a SQuAD-format file, in file order (one incremental pass)."""
+    import ijson
+
+    with open_binary(path) as stream:
+        try:
+            return [str(qid) for qid in ijson.items(stream, "data.item.paragraphs.item.qas.item.id")]
+        except ijson.JSONError as err:
+            raise InputError(f"malformed JSON: {err}", path=path) from None
