@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..data.importing import ImportOptions
 
 # kept in sync with polyir.data.importing.FORMATS (a test checks); listed here so --help imports nothing heavy
 IMPORT_FORMATS = ("squad", "bitext", "beir", "mmarco", "triples", "table")
@@ -99,7 +103,7 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--queries", nargs="+", default=[], metavar="LANG=PATH", help="mmarco: queries TSV per language")
     g.add_argument("--collection", nargs="+", default=[], metavar="LANG=PATH",
                    help="mmarco: collection TSV per language")
-    g = p.add_argument_group("group filters (each costs one extra pass over the inputs)")
+    g = p.add_argument_group("group filters (together they cost one extra pass over the inputs)")
     g.add_argument("--exclude", nargs="+", default=[], metavar="EVAL",
                    help="drop groups leaking into these evaluation sets (directory, SQuAD .json, pair file)")
     g.add_argument("--contained", action="store_true", help="with --exclude: also substring-match positives")

@@ -8,7 +8,7 @@ from polyir.data.importers.squad import iter_squad_pairs
 from polyir.data.importing import ImportOptions, import_pairs
 from polyir.data.leakage import LeakageIndex
 from polyir.data.pair_files import iter_pairs
-from polyir.data.sources import Source, parse_sources
+from polyir.data.sources import parse_sources
 
 from conftest import shared_data
 

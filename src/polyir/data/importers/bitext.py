@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import zip_longest
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from ...errors import InputError
