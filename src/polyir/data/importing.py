@@ -49,6 +49,13 @@ class ImportResult:
     leakage: LeakageReport | None = None
 
 
+def _single_name(options: ImportOptions, fmt: str) -> str:
+    names = [options.dataset] if isinstance(options.dataset, str) else list(options.dataset)
+    if len(names) != 1:
+        raise ConfigError(f"{fmt} takes one data-set name, got {len(names)}")
+    return names[0]
+
+
 def _mmarco(inputs: Sequence[str], options: ImportOptions, stats: Counter) -> Iterator[Pair]:
     from .importers.msmarco import MarcoLanguage, iter_marco_pairs
 
@@ -59,8 +66,7 @@ def _mmarco(inputs: Sequence[str], options: ImportOptions, stats: Counter) -> It
     if not queries or set(queries) != set(collections):
         raise ConfigError("mmarco needs --queries LANG=PATH and --collection LANG=PATH for the same languages")
     languages = [MarcoLanguage(lang, queries[lang], collections[lang]) for lang in sorted(queries)]
-    dataset = options.dataset if isinstance(options.dataset, str) else options.dataset[0]
-    return iter_marco_pairs(inputs[0], languages, dataset=dataset, max_negatives=options.max_negatives,
+    return iter_marco_pairs(inputs[0], languages, dataset=_single_name(options, "mmarco"), max_negatives=options.max_negatives,
                             max_groups=options.max_groups, stats=stats)
 
 
@@ -71,9 +77,9 @@ def iter_import(fmt: str, inputs: Sequence[str], options: ImportOptions, stats: 
     if fmt == "bitext":
         from .importers.bitext import iter_bitext_pairs
 
-        name = options.dataset if isinstance(options.dataset, str) else options.dataset[0]
-        sources = parse_sources(inputs, options.lang, require_lang=False, infer_from_name=False)
-        return iter_bitext_pairs(sources, dataset=name, stats=stats, skip_invalid=options.skip_invalid)
+        sources = parse_sources(inputs, None, require_lang=False, infer_from_name=False)
+        return iter_bitext_pairs(sources, dataset=_single_name(options, "bitext"), stats=stats,
+                                 skip_invalid=options.skip_invalid)
     if fmt == "squad":
         from .importers.squad import iter_squad_pairs
 

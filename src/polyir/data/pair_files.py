@@ -144,8 +144,9 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[str, dict]]:
     return _iter_parquet_records(path) if fmt == "parquet" else _iter_jsonl_records(path)
 
 
-def _validated(path: Path, fmt: str, dataset: str | None, shown: Path) -> Iterator[tuple[str, Pair]]:
-    default = dataset or shown.name.split(".")[0]
+def _validated(path: Path, fmt: str, dataset: str | None, shown: Path,
+               default: str | None = None) -> Iterator[tuple[str, Pair]]:
+    default = dataset or (shown.name.split(".")[0] if default is None else default)
     for record, obj in _records(path, fmt):
         if dataset:
             obj["dataset"] = dataset
@@ -219,6 +220,13 @@ def _write_parquet(pairs: Iterator[tuple[str, Pair]], tmp: Path, row_group_size:
     return count
 
 
+def _reread_written(tmp: Path, fmt: str, shown: Path) -> Iterator[tuple[str, Pair]]:
+    """The pairs just written, named as `write_pairs` names them; an empty data-set name stays
+    empty (as it was when hashed) instead of becoming the file stem."""
+    for n, (_, pair) in enumerate(_validated(tmp, fmt, None, shown, default=""), 1):
+        yield f"pair {n}", pair
+
+
 def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int = DEFAULT_ROW_GROUP_SIZE) -> int:
     """Validate and write ``pairs`` to ``path`` (format from the suffix); returns the number written.
 
@@ -241,7 +249,7 @@ def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int 
             count = _write_parquet(checked(), tmp, row_group_size)
         else:
             count = _write_jsonl(checked(), tmp, gz=path.name.endswith(".gz"))
-        guard.check(lambda: ((f"pair {n}", pair) for n, (_, pair) in enumerate(_validated(tmp, fmt, None, path), 1)))
+        guard.check(lambda: _reread_written(tmp, fmt, path))
     return count
 
 

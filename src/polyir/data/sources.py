@@ -70,7 +70,8 @@ def open_binary(path: str | Path, desc: str | None = None) -> Iterator[BinaryIO]
 def open_text(path: str | Path, desc: str | None = None) -> Iterator[TextIO]:
     """Like `open_binary`, decoded as UTF-8 (a BOM is skipped); decoding errors name the file."""
     with open_binary(path, desc) as stream:
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        # lines end at "\n" only: a stray "\r" inside a sentence must not split it (bitext alignment)
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="\n")
         try:
             yield text
         except UnicodeDecodeError as err:

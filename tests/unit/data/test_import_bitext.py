@@ -62,3 +62,11 @@ def test_set_errors(tmp_path):
     twice = [Source(write_lines(tmp_path / "u.a", ["x"]), "en"), Source(write_lines(tmp_path / "u.b", ["y"]), "en")]
     with pytest.raises(InputError, match="two files in the same language"):
         list(iter_bitext_pairs(twice))
+
+
+def test_crlf_endings_and_stray_carriage_returns(tmp_path):
+    de = tmp_path / "w.deu"
+    de.write_bytes("eins\r\nzwei mit \r darin\r\n".encode())
+    en = write_lines(tmp_path / "w.eng", ["one", "two"])
+    pairs = list(iter_bitext_pairs(sources(de, en)))
+    assert [p.query for p in pairs if p.lang == "de"] == ["eins", "zwei mit \r darin"]

@@ -85,6 +85,8 @@ def test_cli_errors_are_polyir_errors(tmp_path):
         run(["import", "mmarco", "ids.tsv", "--out", str(tmp_path / "o.jsonl")])
     with pytest.raises(InputError, match="file not found"):
         run(["stats", str(tmp_path / "absent.jsonl")])
+    with pytest.raises(ConfigError, match="bitext takes one data-set name"):
+        run(["import", "bitext", "a.de", "a.en", "--dataset", "x", "y", "--out", str(tmp_path / "o.jsonl")])
     assert not (tmp_path / "o.jsonl").exists()
 
 

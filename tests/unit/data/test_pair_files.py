@@ -93,6 +93,9 @@ def test_write_validates_and_leaves_no_file_on_error(tmp_path):
     assert not path.exists() and list(tmp_path.iterdir()) == []
     with pytest.raises(InputError, match="twice"):
         write_pairs([PAIRS[0], PAIRS[0]], path)
+    unnamed = Pair("g", "en", "q", "p")  # data set "" (read back as the file stem)
+    with pytest.raises(InputError, match=r"pair 3: group 'g' has language 'en' twice \(first at pair 1\)"):
+        write_pairs([unnamed, PAIRS[0], unnamed], path)
     assert not path.exists() and list(tmp_path.iterdir()) == []
 
 
