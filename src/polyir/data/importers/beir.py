@@ -1,0 +1,101 @@
+"""BEIR-format directories -> training pairs (one directory per language; ids shared across
+translated copies form parallel groups).
+
+A directory holds ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl``
+(``_id``, ``text``) and ``qrels/{split}.tsv`` (header ``query-id corpus-id score``); each
+may be gzipped (``.gz``).  The pair of query ``q``: its text, and as positive the judged
+document with the highest score > 0 (the first in the qrels file among ties), encoded as
+``title + " " + text`` like BEIR (and polyir's evaluation) encodes a titled passage.
+Documents judged with score <= 0 become negatives (up to ``max_negatives``).
+Memory: the qrels plus the texts of the needed documents of one directory at a time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ...errors import InputError
+from ...types import Pair
+from ..sources import Source, iter_json_lines, iter_lines
+from .common import dataset_names, require_langs
+
+
+def _find(directory: Path, name: str) -> Path:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.exists():
+            return candidate
+    raise InputError(f"no {name} in the BEIR directory", path=directory)
+
+
+def read_beir_qrels(path: Path) -> dict[str, list[tuple[str, int]]]:
+    """``{query id: [(doc id, score), ...]}`` in file order; the header line is optional."""
+    qrels: dict[str, list[tuple[str, int]]] = {}
+    for lineno, line in iter_lines(path):
+        parts = line.split("\t") if "\t" in line else line.split()
+        if not parts or not line.strip() or (lineno == 1 and parts[0] == "query-id"):
+            continue
+        if len(parts) != 3:
+            raise InputError(f"expected 3 columns (query-id, corpus-id, score), got {len(parts)}",
+                             path=path, record=f"line {lineno}")
+        try:
+            score = int(parts[2])
+        except ValueError:
+            raise InputError(f"score {parts[2]!r} is not an integer", path=path, record=f"line {lineno}") from None
+        qrels.setdefault(parts[0], []).append((parts[1], score))
+    return qrels
+
+
+def _beir_texts(path: Path, wanted: set[str], *, with_title: bool) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for lineno, obj in iter_json_lines(path):
+        key = obj.get("_id")
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise InputError("missing '_id'", path=path, record=f"line {lineno}")
+        key = str(key)
+        if key not in wanted:
+            continue
+        text, title = obj.get("text"), obj.get("title") or ""
+        if not isinstance(text, str) or not isinstance(title, str):
+            raise InputError("'text' and 'title' must be strings", path=path, record=f"line {lineno} _id={key!r}")
+        text = f"{title.strip()} {text.strip()}" if with_title and title.strip() else text.strip()
+        if not text:
+            raise InputError("empty text", path=path, record=f"line {lineno} _id={key!r}")
+        texts[key] = text
+    return texts
+
+
+def _judgements(judged: list[tuple[str, int]], max_negatives: int) -> tuple[str | None, list[str]]:
+    positives = [doc for doc, score in sorted(judged, key=lambda j: -j[1]) if score > 0]
+    negatives = [doc for doc, score in judged if score <= 0][:max_negatives]
+    return (positives[0] if positives else None), negatives
+
+
+def iter_beir_directory(source: Source, *, split: str = "train", dataset: str = "", max_negatives: int = 0,
+                        stats: Counter | None = None) -> Iterator[Pair]:
+    stats = stats if stats is not None else Counter()
+    qrels = read_beir_qrels(_find(source.path / "qrels", f"{split}.tsv"))
+    chosen = {qid: _judgements(judged, max_negatives) for qid, judged in qrels.items()}
+    queries = _beir_texts(_find(source.path, "queries.jsonl"), set(chosen), with_title=False)
+    needed = {doc for positive, negatives in chosen.values() for doc in [positive, *negatives] if doc}
+    corpus = _beir_texts(_find(source.path, "corpus.jsonl"), needed, with_title=True)
+    for qid, (positive, negatives) in chosen.items():
+        if positive is None:
+            stats["skipped: no relevant document"] += 1
+            continue
+        if qid not in queries or positive not in corpus:
+            stats["skipped: query or document missing"] += 1
+            continue
+        yield Pair(group=qid, lang=source.lang, query=queries[qid], positive=corpus[positive],
+                   negatives=tuple(corpus[d] for d in negatives if d in corpus), dataset=dataset)
+
+
+def iter_beir_pairs(sources: Sequence[Source], *, split: str = "train", dataset: str | Sequence[str] = "",
+                    max_negatives: int = 0, stats: Counter | None = None) -> Iterator[Pair]:
+    """Pairs of several BEIR directories (``LANG=DIR``), one language each."""
+    require_langs(sources)
+    stats = stats if stats is not None else Counter()
+    for source, name in zip(sources, dataset_names(dataset, len(sources))):
+        if not source.path.is_dir():
+            raise InputError("expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/)", path=source.path)
+        yield from iter_beir_directory(source, split=split, dataset=name, max_negatives=max_negatives, stats=stats)
