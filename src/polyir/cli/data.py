@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # in the order they appear in ``polyir data --help``
-DATA_COMMANDS = ("synthetic", "import", "stats")
+DATA_COMMANDS = ("synthetic",)
 
 
 def register(subparsers) -> None:
@@ -25,3 +25,6 @@ def register(subparsers) -> None:
                 continue  # sub-command not built yet
             raise
         module.register(commands)
+    from .data_prep import register_data_commands  # import, stats, leakage, split-articles, split
+
+    register_data_commands(commands)
