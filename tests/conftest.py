@@ -39,3 +39,21 @@ def tiny_model_dir(tmp_path_factory, word_corpus) -> Path:
     from polyir.modelinit import init_model
 
     return init_model("tiny", [word_corpus], tmp_path_factory.mktemp("models") / "tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    """A small synthetic multilingual collection: eval/ (XQuAD-R format) and train/."""
+    from polyir.data import generate_synthetic
+
+    out = tmp_path_factory.mktemp("synthetic")
+    generate_synthetic(out, n_languages=3, n_groups=200, n_eval_questions=40, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_model_dir(tmp_path_factory, synthetic_dir) -> Path:
+    """A tiny untrained model whose tokenizer was trained on the synthetic collection."""
+    from polyir.modelinit import init_model
+
+    return init_model("tiny", [synthetic_dir / "train"], tmp_path_factory.mktemp("models") / "syn-tiny", seed=0)

@@ -73,7 +73,7 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     stats.cache_hits += len(known)
     vectors = _allocate(len(unique), dim, known)
     missing = [i for i in range(len(unique)) if i not in known]
-    with _eval_mode(module), progress_bar(total=len(unique), initial=len(known), desc=f"encode {kind}s",
+    with _eval_mode(module), progress_bar(total=len(unique), initial=len(known), desc=f"encode {kind} texts",
                                           unit="text", disable=None if progress else True) as bar:
         for rows, output, lengths in _forward_batches(module, unique, missing, prompt=prompt, task=task,
                                                       batch_size=batch_size, max_tokens=max_tokens):

@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.quiet:
         os.environ["POLYIR_QUIET"] = "1"
     try:

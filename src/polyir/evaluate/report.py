@@ -26,7 +26,7 @@ def write_report(result: EvaluationResult, out_dir: str | Path, *, title: str | 
 def render_markdown(result: EvaluationResult, *, title: str | None = None, heatmap: str | None = None,
                     heatmap_measure: str | None = None) -> str:
     parts = [f"# {title or f'Evaluation: {result.dataset}'}", _overview(result),
-             "## Summary (macro averages, as Table 1 of the paper)", _summary_table(result),
+             "## Summary (macro averages, as Table 1 of the paper)", summary_table(result),
              "## Per query language", _language_table(result)]
     if result.bias is not None:
         parts += ["## Rank distance (multilingual pool, lower is better)", _rank_distance_table(result),
@@ -61,7 +61,7 @@ def _overview(result: EvaluationResult) -> str:
     ])
 
 
-def _summary_table(result: EvaluationResult) -> str:
+def summary_table(result: EvaluationResult) -> str:
     summary = result.summary()
     rows = [[m, *(_fmt(summary[kind][m]) for kind in KINDS)] for m in result.measure_names]
     if summary["rank_distance"] is not None:

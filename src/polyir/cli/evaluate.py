@@ -1,0 +1,97 @@
+"""``polyir evaluate``: encode an evaluation set once and report every mono / cross /
+multilingual setting, language bias, a markdown report and a heatmap."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
+    """Encoding options shared by `evaluate` and other commands that encode."""
+    g = parser.add_argument_group("encoding")
+    g.add_argument("--candidate-text", choices=("sentence", "sentence+context"), default="sentence",
+                   help="encode the candidate sentence alone (default) or sentence + its paragraph (LAReQA)")
+    g.add_argument("--prompts", default=None, metavar="PRESET",
+                   help="prompt preset: model (default: the model's own), e5 ('query: '/'passage: '), "
+                        "paper ('Query: '/'Passage: '), none")
+    g.add_argument("--query-prompt", default=None, help="explicit query prefix (overrides the preset)")
+    g.add_argument("--passage-prompt", default=None, help="explicit passage prefix (overrides the preset)")
+    g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
+    g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, mps")
+    g.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
+                   help="model precision (float16 only on GPU)")
+    g.add_argument("--max-seq-length", type=int, default=None, help="truncate texts to this many tokens")
+    g.add_argument("--cache-dir", default=None, help="embedding cache (default $POLYIR_CACHE_DIR or ~/.cache/polyir)")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="evaluate a model: mono / cross / multilingual retrieval and language bias",
+        description="Encode queries and candidates of every language once, then compute every monolingual "
+                    "(X->X), cross-lingual (X->Y) and multilingual (X->all) setting, language-bias measures, "
+                    "OUT/metrics.json, OUT/report.md, OUT/heatmap.png and OUT/per_query.tsv.gz.")
+    p.add_argument("--model", required=True, help="sentence-transformers / Hugging Face model directory or hub name")
+    p.add_argument("--dataset", choices=("xquad-r", "mlqa-r", "lareqa", "beir"), required=True,
+                   help="format of --data-dir: xquad-r / mlqa-r / lareqa (one SQuAD+sentences JSON per "
+                        "language) or beir (corpus.jsonl, queries.jsonl, qrels/; or one such directory per language)")
+    p.add_argument("--data-dir", required=True, help="evaluation data directory")
+    p.add_argument("--languages", nargs="+", default=None, help="languages to load (default: all found)")
+    p.add_argument("--max-queries", type=int, default=None,
+                   help="evaluate only the first N questions (all their translations; pools stay complete)")
+    p.add_argument("--split", default="test", help="BEIR qrels split (default test)")
+    p.add_argument("--out", required=True, help="output directory")
+    g = p.add_argument_group("scoring")
+    g.add_argument("--measures", nargs="+", default=["AP", "RR", "R@1", "R@10", "nDCG@10"],
+                   help="measures (AP, RR, R@k, P@k, nDCG@k, AP@k; default AP RR R@1 R@10 nDCG@10)")
+    g.add_argument("--depth", type=int, default=None, help="count ranks beyond this as not retrieved (default: full)")
+    g.add_argument("--bias-k", type=int, default=10, help="top-k of the same-language preference (default 10)")
+    g.add_argument("--backend", choices=("torch", "faiss"), default="torch", help="top-k backend for run files")
+    g.add_argument("--save-runs", action="store_true", help="write TREC run files (OUT/runs) and qrels (OUT/qrels)")
+    g.add_argument("--run-depth", type=int, default=None, help="run file depth (default 100 with --save-runs)")
+    g.add_argument("--memory-mb", type=float, default=1024, help="memory bound of one block of scores (MB)")
+    add_encoding_arguments(p)
+    p.set_defaults(func=run)
+
+
+def encoding_options(args: argparse.Namespace, **scoring):
+    from ..evaluate.pipeline import EvalOptions
+
+    return EvalOptions(candidate_text=args.candidate_text, prompts=args.prompts, query_prompt=args.query_prompt,
+                       passage_prompt=args.passage_prompt, batch_size=args.batch_size, **scoring)
+
+
+def open_cache(args: argparse.Namespace):
+    from ..embcache import EmbeddingCache
+
+    return None if args.no_cache else EmbeddingCache(args.cache_dir)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
+    from ..evaluate.report import summary_table
+    from ..model import load_model
+
+    run_depth = args.run_depth or (100 if args.save_runs else None)
+    options = encoding_options(args, measures=tuple(args.measures), depth=args.depth, bias_k=args.bias_k,
+                               backend=args.backend, run_depth=run_depth, memory_mb=args.memory_mb)
+    data = EvalData(dataset=args.dataset, data_dir=args.data_dir,
+                    languages=tuple(args.languages) if args.languages else None,
+                    max_queries=args.max_queries, split=args.split)
+    rset = load_eval_set(data)
+    model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
+    cache = open_cache(args)
+    try:
+        evaluation = evaluate_model(model, rset, options, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    evaluation.info["data"] = {"dataset": args.dataset, "data_dir": args.data_dir, "languages": list(rset.languages),
+                               "max_queries": args.max_queries}
+    written = write_outputs(evaluation, rset, args.out, save_runs=args.save_runs,
+                            title=f"{args.model} on {rset.name}")
+    print(summary_table(evaluation.result))
+    enc = evaluation.info["encoding"]
+    print(f"\nencoded {enc['encoded_texts']} texts in {enc['forward_batches']} forward passes "
+          f"({enc['cache_hits']} from the cache); wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,183 @@
+"""Model + data set -> evaluation outputs: the one function behind `polyir evaluate`, training-time
+dev evaluation and the sweep.
+
+Encoding happens once (queries and candidates of every language, through the embedding
+cache); `evaluate_embeddings` then derives every mono / cross / multilingual setting.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..errors import ConfigError, InputError
+from ..io import atomic_write_json
+from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
+
+log = logging.getLogger(__name__)
+
+DATASET_FORMATS = ("xquad-r", "mlqa-r", "lareqa", "beir")
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Which evaluation set to load (also a section of sweep configurations)."""
+
+    dataset: Literal["xquad-r", "mlqa-r", "lareqa", "beir"]
+    data_dir: str
+    languages: tuple[str, ...] | None = None
+    max_queries: int | None = None
+    split: str = "test"  # BEIR qrels split
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How to encode and score (defaults are polyir's documented defaults)."""
+
+    candidate_text: Literal["sentence", "sentence+context"] = "sentence"
+    prompts: str | None = None  # None / "model": the model's own; "e5", "paper", "none"
+    query_prompt: str | None = None  # explicit overrides of the two prompts
+    passage_prompt: str | None = None
+    batch_size: int = 32
+    measures: tuple[str, ...] = ("AP", "RR", "R@1", "R@10", "nDCG@10")
+    depth: int | None = None
+    bias_k: int = 10
+    backend: Literal["torch", "faiss"] = "torch"
+    run_depth: int | None = None
+    memory_mb: float = 1024.0
+
+    def __post_init__(self) -> None:
+        if self.candidate_text not in CANDIDATE_TEXT_MODES:
+            raise ConfigError(f"candidate text must be one of {CANDIDATE_TEXT_MODES}, got {self.candidate_text!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
+
+    def prompt_spec(self):
+        """What `polyir.model.resolve_prompts` takes."""
+        if self.query_prompt is not None or self.passage_prompt is not None:
+            if self.prompts not in (None, "model"):
+                raise ConfigError("give either a prompt preset or explicit query/passage prompts, not both")
+            return {"query": self.query_prompt or "", "passage": self.passage_prompt or ""}
+        return None if self.prompts in (None, "model") else self.prompts
+
+
+def load_eval_set(data: EvalData) -> RetrievalSet:
+    """Load an XQuAD-R / MLQA-R directory or a BEIR directory (one language, or one
+    sub-directory per language: ids are then prefixed ``lang:`` to keep them unique)."""
+    from ..data import load_beir, load_lareqa
+
+    if data.dataset not in DATASET_FORMATS:
+        raise ConfigError(f"dataset format must be one of {DATASET_FORMATS}, got {data.dataset!r}")
+    root = Path(data.data_dir)
+    if not root.is_dir():
+        raise InputError("evaluation data directory not found", path=root)
+    if data.dataset != "beir":
+        return load_lareqa(root, data.languages, max_queries=data.max_queries, name=data.name or root.name)
+    if (root / "corpus.jsonl").exists() or (root / "corpus.jsonl.gz").exists():
+        if data.languages and len(data.languages) > 1:
+            raise ConfigError(f"{root} holds one BEIR collection: give one language, not {list(data.languages)}")
+        rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,
+                         name=data.name or root.name)
+    else:
+        langs = data.languages or tuple(sorted(p.name for p in root.iterdir() if (p / "corpus.jsonl").exists()))
+        if not langs:
+            raise InputError("no BEIR collection (corpus.jsonl) here or in language sub-directories", path=root)
+        sets = [load_beir(root / lang, lang, split=data.split) for lang in langs]
+        rset = merge_language_sets(sets, name=data.name or root.name)
+    return _first_queries(rset, data.max_queries)
+
+
+def merge_language_sets(sets: list[RetrievalSet], *, name: str) -> RetrievalSet:
+    """One multilingual pool from per-language BEIR sets; ids become ``lang:id``."""
+    from ..types import Candidate, Query
+
+    if len(sets) == 1:
+        return sets[0]
+    queries, candidates, qrels, langs = [], [], {}, []
+    for s in sets:
+        lang = s.languages[0]
+        langs.extend(s.languages)
+        queries += [Query(f"{lang}:{q.id}", q.lang, q.text) for q in s.queries]
+        candidates += [Candidate(f"{lang}:{c.id}", c.lang, c.text, c.context, c.title) for c in s.candidates]
+        qrels.update({f"{lang}:{qid}": {f"{lang}:{cid}": g for cid, g in rel.items()} for qid, rel in s.qrels.items()})
+    return RetrievalSet(name, tuple(queries), tuple(candidates), qrels, tuple(dict.fromkeys(langs)),
+                        {"merged": [s.name for s in sets]})
+
+
+def _first_queries(rset: RetrievalSet, max_queries: int | None) -> RetrievalSet:
+    if max_queries is None:
+        return rset
+    keep = list(dict.fromkeys(q.id for q in rset.queries))[:max_queries]
+    keep_set = set(keep)
+    return RetrievalSet(rset.name, tuple(q for q in rset.queries if q.id in keep_set), rset.candidates,
+                        {q: r for q, r in rset.qrels.items() if q in keep_set}, rset.languages, rset.meta)
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """An evaluation and how it was obtained."""
+
+    result: object  # EvaluationResult
+    info: dict  # model, options, encoding counters, timings (written into metrics.json "run")
+
+
+def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions(), *,
+                   cache=None, progress: bool = True) -> EvalRun:
+    """Encode ``rset`` with ``model`` (a `LoadedModel`, or an in-memory SentenceTransformer
+    during training) and evaluate every setting.  ``cache``: an `EmbeddingCache` or None."""
+    from ..encode import EncodeStats, encode
+    from ..model import resolve_prompts
+    from .evaluation import evaluate_embeddings
+
+    module = getattr(model, "module", model)
+    prompts = resolve_prompts(options.prompt_spec(), module)
+    stats = EncodeStats()
+    started = time.perf_counter()
+    q_emb = encode(model, [q.text for q in rset.queries], kind="query", prompts=prompts,
+                   batch_size=options.batch_size, cache=cache, stats=stats, progress=progress)
+    c_emb = encode(model, [candidate_text(c, options.candidate_text) for c in rset.candidates], kind="passage",
+                   prompts=prompts, batch_size=options.batch_size, cache=cache, stats=stats, progress=progress)
+    encoded = time.perf_counter()
+    result = evaluate_embeddings(rset, q_emb, c_emb, measures=options.measures, depth=options.depth,
+                                 bias_k=options.bias_k, backend=options.backend, run_depth=options.run_depth,
+                                 memory_mb=options.memory_mb)
+    done = time.perf_counter()
+    info = {
+        "model": str(getattr(model, "source", "in-memory")),
+        "fingerprint": getattr(model, "fingerprint", None),
+        "prompts": {"query": prompts.query, "passage": prompts.passage},
+        "candidate_text": options.candidate_text,
+        "max_seq_length": getattr(module, "max_seq_length", None),
+        "batch_size": options.batch_size,
+        "encoding": {"texts": stats.texts, "unique_texts": stats.unique_texts, "cache_hits": stats.cache_hits,
+                     "encoded_texts": stats.encoded_texts, "forward_batches": stats.forward_batches},
+        "seconds": {"encode": round(encoded - started, 3), "evaluate": round(done - encoded, 3)},
+    }
+    return EvalRun(result=result, info=info)
+
+
+def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save_runs: bool = False,
+                  title: str | None = None) -> list[Path]:
+    """``metrics.json``, ``report.md``, ``heatmap.png`` (multilingual sets), ``per_query.tsv.gz``
+    and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
+    from .report import write_report
+    from .result import write_per_query
+    from .runs import write_trec
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = run.result.to_dict()
+    doc["run"] = run.info
+    atomic_write_json(out / "metrics.json", doc)
+    written = [out / "metrics.json"]
+    written += list(write_report(run.result, out, title=title))
+    write_per_query(run.result, out / "per_query.tsv.gz")
+    written.append(out / "per_query.tsv.gz")
+    if save_runs:
+        if run.result.runs is None:
+            raise ConfigError("--save-runs needs a run depth (e.g. --run-depth 100)")
+        written += list(write_trec(run.result, rset, out))
+    return written
