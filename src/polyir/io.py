@@ -33,6 +33,17 @@ def read_json(path: str | Path) -> Any:
         raise InputError(f"cannot read file: {err}", path=path) from None
 
 
+def parse_json_line(line: str, path: str | Path, lineno: int) -> dict:
+    """One JSONL record; errors name the file and the line."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(f"malformed JSON: {err.msg}", path=path, record=f"line {lineno}") from None
+    if not isinstance(obj, dict):
+        raise InputError("expected a JSON object", path=path, record=f"line {lineno}")
+    return obj
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, object)`` for each non-blank line; errors name file and line."""
     path = Path(path)
@@ -41,15 +52,8 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     try:
         with open_text(path) as f:
             for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"malformed JSON: {err.msg}", path=path, record=f"line {lineno}") from None
-                if not isinstance(obj, dict):
-                    raise InputError("expected a JSON object", path=path, record=f"line {lineno}")
-                yield lineno, obj
+                if line.strip():
+                    yield lineno, parse_json_line(line, path, lineno)
     except (UnicodeDecodeError, EOFError) as err:
         raise InputError(f"cannot read file: {err}", path=path) from None
 

@@ -124,15 +124,8 @@ def parse_sources(args: Sequence[str], default_lang: str | None = None,
 
 def iter_json_lines(path: str | Path, desc: str | None = None) -> Iterator[tuple[int, dict]]:
     """``(line_number, object)`` for each non-blank JSONL line, streaming, with progress."""
-    import json
+    from ..io import parse_json_line
 
     for lineno, line in iter_lines(path, desc):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"malformed JSON: {err.msg}", path=path, record=f"line {lineno}") from None
-        if not isinstance(obj, dict):
-            raise InputError("expected a JSON object", path=path, record=f"line {lineno}")
-        yield lineno, obj
+        if line.strip():
+            yield lineno, parse_json_line(line, path, lineno)
