@@ -20,6 +20,9 @@ from functools import lru_cache
 from ..errors import ConfigError
 
 NLLB_CODES: dict[str, str] = {
+    # second scripts, by BCP 47 script tag (twi_Latn is unreachable: langcodes folds tw into ak)
+    "ace-Arab": "ace_Arab", "bjn-Arab": "bjn_Arab", "ks-Deva": "kas_Deva", "kr-Arab": "knc_Arab",
+    "taq-Tfng": "taq_Tfng",
     "ace": "ace_Latn", "acm": "acm_Arab", "acq": "acq_Arab", "aeb": "aeb_Arab", "af": "afr_Latn",
     "ajp": "ajp_Arab", "ak": "aka_Latn", "am": "amh_Ethi", "apc": "apc_Arab", "ar": "arb_Arab",
     "ars": "ars_Arab", "ary": "ary_Arab", "arz": "arz_Arab", "as": "asm_Beng", "ast": "ast_Latn",

@@ -106,15 +106,38 @@ def _leakage_index(paths: Sequence[str]) -> LeakageIndex:
     return index
 
 
-def translate_segments(segments: Sequence[str], src: str, tgt: str, pool: TranslatorPool,
-                       cache: TranslationCache, batch_size: int, stats: DirectionStats) -> dict[str, str]:
-    """``{segment: translation}`` for every segment: cached ones looked up, the others translated
-    in length-sorted batches, each batch committed to the cache as soon as it is done."""
-    started = time.perf_counter()
+@dataclass
+class _Direction:
+    """The work for one target language: the segments, and those already translated."""
+
+    tgt: str
+    fingerprint: str
+    segments: list[str]
+    done: dict[str, str]
+
+    @property
+    def todo(self) -> list[str]:
+        return [s for s in self.segments if s not in self.done]
+
+
+def plan_direction(segments: list[str], src: str, tgt: str, pool: TranslatorPool, cache: TranslationCache,
+                   stats: DirectionStats) -> _Direction:
+    """Look ``segments`` up in the cache; if some are missing, load the model and check that
+    it knows both languages (so a bad target fails before any other is translated)."""
     fingerprint = pool.fingerprint(src, tgt)
-    done = cache.lookup(fingerprint, src, tgt, segments)
-    todo = [s for s in segments if s not in done]
-    stats.segments, stats.cached, stats.translated = len(segments), len(done), len(todo)
+    direction = _Direction(tgt, fingerprint, segments, cache.lookup(fingerprint, src, tgt, segments))
+    stats.segments, stats.cached = len(segments), len(direction.done)
+    if direction.todo:
+        pool.get(src, tgt)
+    return direction
+
+
+def run_direction(direction: _Direction, src: str, pool: TranslatorPool, cache: TranslationCache,
+                  batch_size: int, stats: DirectionStats) -> dict[str, str]:
+    """Translate what is not cached, longest first, in batches committed to the cache one by one."""
+    started = time.perf_counter()
+    tgt, todo = direction.tgt, direction.todo
+    stats.translated = len(todo)
     if todo:
         translator = pool.get(src, tgt)
         lengths = translator.token_lengths(todo, src, tgt)
@@ -125,11 +148,11 @@ def translate_segments(segments: Sequence[str], src: str, tgt: str, pool: Transl
             for start in range(0, len(order), batch_size):
                 batch = [todo[i] for i in order[start:start + batch_size]]
                 result = dict(zip(batch, translator.translate(batch, src, tgt)))
-                cache.store(fingerprint, src, tgt, result, name=name)
-                done.update(result)
+                cache.store(direction.fingerprint, src, tgt, result, name=name)
+                direction.done.update(result)
                 bar.update(len(batch))
     stats.seconds = time.perf_counter() - started
-    return done
+    return direction.done
 
 
 def translate_pairs(pairs: list[Pair], options: TranslateOptions, pool: TranslatorPool,
@@ -142,13 +165,15 @@ def translate_pairs(pairs: list[Pair], options: TranslateOptions, pool: Translat
     report.source_pairs = len(sources)
     present = {(p.dataset, p.group, p.lang) for p in pairs}
     units = [segmenter.units(p) for p in progress(sources, desc="split sentences", unit="pair")]
-    translations: dict[str, dict[str, str]] = {}
+    directions = []
     for tgt in targets:
         stats = report.directions.setdefault(tgt, DirectionStats())
         needed = [u for p, u in zip(sources, units) if (p.dataset, p.group, tgt) not in present]
         stats.already_present = len(sources) - len(needed)
         segments = list(dict.fromkeys(s for unit in needed for fld in unit for s in fld))
-        translations[tgt] = translate_segments(segments, source, tgt, pool, cache, options.batch_size, stats)
+        directions.append(plan_direction(segments, source, tgt, pool, cache, stats))
+    translations = {d.tgt: run_direction(d, source, pool, cache, options.batch_size, report.directions[d.tgt])
+                    for d in directions}
     out: list[tuple[Pair, bool]] = []
     next_source = iter(units)
     for pair in pairs:
