@@ -85,6 +85,7 @@ class TransformersTranslator(_TokenizerMixin):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.name, self.settings, self.model_calls = name, settings, 0
+        _quiet_transformers()
         dtype = getattr(torch, settings.dtype, None)
         if not isinstance(dtype, torch.dtype):
             raise ConfigError(f"unknown dtype {settings.dtype!r} (float32, float16, bfloat16)")
@@ -213,6 +214,16 @@ class TranslatorPool:
     @property
     def models_loaded(self) -> int:
         return len(self._loaded)
+
+
+def _quiet_transformers() -> None:
+    """``polyir -q`` also silences transformers' weight-loading bars."""
+    from ..progress import quiet
+
+    if quiet():
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
 
 def _first_line(err: BaseException) -> str:

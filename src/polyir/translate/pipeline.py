@@ -207,9 +207,10 @@ def _filter(output: list[tuple[Pair, bool]], source: str, config: FilterConfig, 
 def translate_file(input_file: str | Path, out: str | Path, options: TranslateOptions, pool: TranslatorPool,
                    cache: TranslationCache) -> TranslationReport:
     """Translate ``input_file`` into ``out`` (see the module documentation); returns the report."""
-    from ..data.pair_files import iter_pairs, write_pairs
+    from ..data.pair_files import iter_pairs, pair_file_format, write_pairs
 
     source, targets = _languages(options)
+    pair_file_format(out)  # a bad output name fails now, not after hours of translation
     report = TranslationReport()
     pairs = list(iter_pairs(input_file))
     report.input_pairs = len(pairs)
