@@ -1,11 +1,13 @@
 """Tiny randomly initialised translation models, built offline (tests, benchmark, demo).
 
 Their output is meaningless; they exercise exactly the code paths of the real models they
-imitate: ``marian`` (a MarianMT model, one model per language pair, no language tokens)
-and ``nllb`` (an M2M-100 architecture with an `NllbTokenizer`: a source-language token
-prefixed to the input and the target-language token forced as the first output token).
-The tokenizer is a BPE model with Metaspace pre-tokenisation (the layout of a
-SentencePiece model) trained with the `tokenizers` library on the given texts.
+imitate: ``marian`` (a MarianMT model, one model per language pair, no language tokens),
+``marian-multi`` (a multi-target OPUS-MT model: the real `MarianTokenizer` over
+SentencePiece models trained here, with ``>>deu<<``-style target tokens; needs
+``sentencepiece``) and ``nllb`` (an M2M-100 architecture with an `NllbTokenizer`: a
+source-language token prefixed to the input and the target-language token forced as the
+first output token).  ``marian`` and ``nllb`` tokenizers are BPE models with Metaspace
+pre-tokenisation (the layout of a SentencePiece model) trained with `tokenizers`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Iterable, Sequence
 
 from ..errors import ConfigError
 
-FAMILIES = ("marian", "nllb")
+FAMILIES = ("marian", "marian-multi", "nllb")
 
 
 def _train_bpe(texts: Iterable[str], vocab_size: int, special: Sequence[str]):
@@ -50,6 +52,40 @@ def _marian(out: Path, texts: Iterable[str], vocab_size: int, seed: int, dims: d
     tokenizer.save_pretrained(out)
 
 
+def _marian_multi(out: Path, texts: list[str], vocab_size: int, seed: int, dims: dict,
+                  languages: Sequence[str]) -> None:
+    import io
+
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    from .codes import marian_codes
+
+    try:
+        import sentencepiece
+    except ImportError:
+        raise ConfigError("a tiny marian-multi model needs sentencepiece: pip install 'polyir[translate]'") from None
+    proto = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts), model_writer=proto, vocab_size=vocab_size, model_type="unigram", pad_id=-1,
+        bos_id=-1, eos_id=0, unk_id=1, eos_piece="</s>", unk_piece="<unk>", hard_vocab_limit=False, minloglevel=2)
+    for name in ("source.spm", "target.spm"):
+        (out / name).write_bytes(proto.getvalue())
+    pieces = sentencepiece.SentencePieceProcessor(model_proto=proto.getvalue())
+    vocab = {pieces.id_to_piece(i): i for i in range(pieces.get_piece_size())}
+    for lang in languages:  # OPUS-MT multi-target models use ISO 639-3: >>deu<<
+        vocab[f">>{marian_codes(lang)[-1]}<<"] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tokenizer = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"),
+                                model_max_length=dims["max_position_embeddings"])
+    config = MarianConfig(vocab_size=len(vocab), pad_token_id=vocab["<pad>"], eos_token_id=0,
+                          decoder_start_token_id=vocab["<pad>"], forced_eos_token_id=0, **dims)
+    torch.manual_seed(seed)
+    MarianMTModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
 def _nllb(out: Path, texts: Iterable[str], vocab_size: int, seed: int, dims: dict, languages: Sequence[str]) -> None:
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
@@ -75,7 +111,7 @@ def build_tiny_translation_model(out_dir: str | Path, texts: Iterable[str], *, f
                                  init_std: float = 1.0) -> Path:
     """Write a tiny ``family`` model + tokenizer trained on ``texts`` to ``out_dir``; returns it.
 
-    ``languages`` (``nllb`` only): the languages whose FLORES-200 tokens the vocabulary gets.
+    ``languages`` (``nllb``, ``marian-multi``): the languages whose tokens the vocabulary gets.
     ``init_std``: 1.0, far above the usual 0.02, so that outputs depend on the input (at 0.02 a
     random model writes the same text for every input, which would hide mix-ups in tests).
     """
@@ -89,8 +125,11 @@ def build_tiny_translation_model(out_dir: str | Path, texts: Iterable[str], *, f
     texts = list(texts)
     if family == "marian":
         _marian(out, texts, vocab_size, seed, dims)
+        return out
+    if not languages:
+        raise ConfigError(f"a tiny {family} model needs the languages it knows")
+    if family == "marian-multi":
+        _marian_multi(out, texts, vocab_size, seed, dims, languages)
     else:
-        if not languages:
-            raise ConfigError("a tiny nllb model needs the languages it knows")
         _nllb(out, texts, vocab_size, seed, dims, languages)
     return out

@@ -86,3 +86,21 @@ def test_ctranslate2_missing_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ctranslate2)
     with pytest.raises(ConfigError, match=r"pip install 'polyir\[ctranslate2\]'"):
         load_translator("any", DecodingSettings(backend="ctranslate2"))
+
+
+def test_multi_target_opus_mt_model_with_a_real_marian_tokenizer(tmp_path):
+    """The MarianTokenizer of OPUS-MT (SentencePiece models trained here) with >>deu<< / >>fra<< tokens."""
+    pytest.importorskip("sentencepiece")
+    from polyir.translate.tiny import build_tiny_translation_model
+
+    texts = [f"{r['query']} {r['positive']}" for r in toy_records(80, seed=31)]
+    model = build_tiny_translation_model(tmp_path / "opus-mt-en-mul", texts, family="marian-multi",
+                                         languages=["de", "fr"], vocab_size=150)
+    translator = load_translator(str(model), TOY_DECODING)
+    assert translator.family == "marian-multi" and type(translator.tokenizer).__name__ == "MarianTokenizer"
+    ids = translator.tokenizer(">>deu<< " + texts[0])["input_ids"]
+    assert translator.tokenizer.convert_ids_to_tokens(ids[0]) == ">>deu<<"
+    german, french = (translator.translate(texts[:4], "en", tgt) for tgt in ("de", "fr"))
+    assert german != french  # the target token steers the same network
+    with pytest.raises(ConfigError, match="does not know target language 'zh'"):
+        translator.translate(texts[:1], "en", "zh")
