@@ -35,11 +35,13 @@ def toy_pairs(n: int, seed: int = 0) -> list[dict]:
 def timed_run(src: Path, out: Path, cache_path: Path, args) -> tuple[float, object]:
     from polyir.translate.backends import DecodingSettings, ModelChoice, TranslatorPool
     from polyir.translate.cache import TranslationCache
+    from polyir.translate.filters import FilterConfig
     from polyir.translate.pipeline import TranslateOptions, translate_file
 
     settings = DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
                                 device=args.device, dtype=args.dtype)
-    options = TranslateOptions(source="en", targets=tuple(args.targets), batch_size=args.batch_size, filters=None)
+    options = TranslateOptions(source="en", targets=tuple(args.targets), batch_size=args.batch_size,
+                               filters=FilterConfig(quality=False))
     started = time.perf_counter()
     with TranslationCache(cache_path) as cache:
         report = translate_file(src, out, options, TranslatorPool(ModelChoice(args.model), settings), cache)

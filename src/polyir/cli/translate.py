@@ -13,7 +13,7 @@ def add_filter_arguments(p: argparse.ArgumentParser, *, optional: bool) -> None:
     d = FilterConfig()
     g = p.add_argument_group("quality filters (docs/translation.md)")
     if optional:
-        g.add_argument("--no-filter", action="store_true", help="keep every translation")
+        g.add_argument("--no-filter", action="store_true", help="keep every non-empty translation")
     g.add_argument("--length-ratio", type=float, default=d.length_ratio_factor,
                    help=f"drop outputs longer/shorter than this factor of the expected length (default {d.length_ratio_factor})")
     g.add_argument("--length-slack", type=float, default=d.length_slack,
@@ -31,7 +31,7 @@ def filter_config_from_args(args: argparse.Namespace):
     from ..translate.filters import FilterConfig
 
     if getattr(args, "no_filter", False):
-        return None
+        return FilterConfig(quality=False)
     return FilterConfig(untranslated_min_chars=args.untranslated_min_chars, max_repeats=args.max_repeats,
                         length_ratio_factor=args.length_ratio, length_slack=args.length_slack,
                         langid=args.langid, langid_min_chars=args.langid_min_chars)

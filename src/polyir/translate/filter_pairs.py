@@ -99,7 +99,7 @@ def filter_pair_file(source_file: str | Path, out: str | Path, source_lang: str,
         languages.add(pair.lang)
         if pair.lang == source_lang:
             sources[(pair.dataset, pair.group)] = pair
-    identifier = LanguageIdentifier(languages | {source_lang}) if config.langid else None
+    identifier = LanguageIdentifier(languages | {source_lang}) if config.quality and config.langid else None
     checker = TranslationFilter(config, identifier)
     report = FilterReport()
     write_pairs(filter_pairs(iter_pairs(source_file), sources, source_lang, checker, report), out)

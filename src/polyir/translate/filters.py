@@ -40,6 +40,10 @@ _LOOP = re.compile(r"(.{1,20}?)\1{2,}", re.DOTALL)
 
 @dataclass(frozen=True)
 class FilterConfig:
+    """``quality=False`` (``--no-filter``) keeps only the ``empty`` check: a pair file cannot
+    hold an empty text, so an empty translation is always dropped."""
+
+    quality: bool = True
     untranslated_min_chars: int = 10
     max_repeats: int = 4
     repeat_min_chars: int = 8
@@ -85,6 +89,8 @@ class TranslationFilter:
         cfg = self.config
         if not output.strip():
             return "empty"
+        if not cfg.quality:
+            return None
         if source is not None and self._untranslated(source, output):
             return "untranslated"
         repeats = longest_loop(output, cfg.repeat_min_chars)

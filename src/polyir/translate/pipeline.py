@@ -44,7 +44,7 @@ class TranslateOptions:
     batch_size: int = 32
     split_passages: bool = True
     include_input: bool = True  # write the input pairs (all languages) before their translations
-    filters: FilterConfig | None = field(default_factory=FilterConfig)
+    filters: FilterConfig = field(default_factory=FilterConfig)  # quality=False: only empty outputs dropped
     exclude: tuple[str, ...] = ()  # evaluation sets for the leakage guard
     contained: bool = False  # leakage guard: also substring matches
 
@@ -194,7 +194,7 @@ def _filter(output: list[tuple[Pair, bool]], source: str, config: FilterConfig, 
             sources: dict[tuple[str, str], Pair], report: FilterReport) -> list[tuple[Pair, bool]]:
     from .langid import LanguageIdentifier
 
-    checker = TranslationFilter(config, LanguageIdentifier(languages) if config.langid else None)
+    checker = TranslationFilter(config, LanguageIdentifier(languages) if config.quality and config.langid else None)
     kept = []
     for pair, is_translation in output:
         if is_translation:
@@ -221,10 +221,9 @@ def translate_file(input_file: str | Path, out: str | Path, options: TranslateOp
     if not any(p.lang == source for p in pairs):
         raise InputError(f"no pairs in the source language {source!r}", path=input_file)
     output = translate_pairs(pairs, options, pool, cache, report)
-    if options.filters is not None:
-        report.filters = FilterReport()
-        sources = {(p.dataset, p.group): p for p in pairs if p.lang == source}
-        output = _filter(output, source, options.filters, {source, *targets}, sources, report.filters)
+    report.filters = FilterReport()
+    sources = {(p.dataset, p.group): p for p in pairs if p.lang == source}
+    output = _filter(output, source, options.filters, {source, *targets}, sources, report.filters)
     kept = [pair for pair, _ in output]
     if index is not None:  # a translation may equal an evaluation text of its language
         report.leakage_after = LeakageReport()

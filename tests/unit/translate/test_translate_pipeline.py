@@ -7,12 +7,13 @@ from polyir.data.pair_files import iter_pairs, pair_from_record
 from polyir.errors import ConfigError, InputError
 from polyir.translate.backends import ModelChoice, TranslatorPool
 from polyir.translate.cache import TranslationCache
+from polyir.translate.filters import FilterConfig
 from polyir.translate.pipeline import TranslateOptions, translate_file
 from polyir.translate.segments import Segmenter
 
 from translate_fixtures import TOY_DECODING, toy_records, write_records
 
-NO_FILTER = TranslateOptions(source="en", targets=("de", "fr"), batch_size=8, filters=None)
+NO_FILTER = TranslateOptions(source="en", targets=("de", "fr"), batch_size=8, filters=FilterConfig(quality=False))
 
 
 def run(model, src, out, cache_path, options=NO_FILTER, settings=TOY_DECODING):
@@ -144,7 +145,7 @@ def test_filters_drop_only_the_failing_language(tmp_path):
     records[1]["query"] = "Why does this keep happening to the committee?"
     src = write_records(tmp_path / "in.jsonl", records)
     pool = TranslatorPool(ModelChoice(str(tmp_path)), TOY_DECODING, loader=FakeTranslator)
-    options = replace(NO_FILTER, filters=replace(TranslateOptions("en", ("de",)).filters))
+    options = replace(NO_FILTER, filters=FilterConfig())
     with TranslationCache(":memory:") as cache:
         report = translate_file(src, tmp_path / "out.jsonl", options, pool, cache)
     out = [(p.group, p.lang) for p in iter_pairs(tmp_path / "out.jsonl")]
@@ -194,3 +195,21 @@ def test_input_and_model_errors(tiny_marian, tmp_path):
     with pytest.raises(ConfigError, match="cannot load translation model"):
         run(tmp_path / "no-such-model", write_records(tmp_path / "in.jsonl", toy_records(1)), tmp_path / "o.jsonl",
             ":memory:")
+
+
+class EmptyForFrench(FakeTranslator):
+    def translate(self, texts, src, tgt):
+        self.model_calls += 1
+        return ["" if tgt == "fr" and "keep" in t else t for t in texts]  # untranslated, or empty
+
+
+def test_without_quality_filters_empty_outputs_are_still_dropped(tmp_path):
+    records = toy_records(3, seed=12)
+    records[2]["query"] = "Why does this keep happening to the committee?"
+    src = write_records(tmp_path / "in.jsonl", records)
+    pool = TranslatorPool(ModelChoice(str(tmp_path)), TOY_DECODING, loader=EmptyForFrench)
+    with TranslationCache(":memory:") as cache:
+        report = translate_file(src, tmp_path / "out.jsonl", NO_FILTER, pool, cache)
+    out = [(p.group, p.lang) for p in iter_pairs(tmp_path / "out.jsonl")]
+    assert len(out) == 8 and (records[2]["id"], "fr") not in out  # untranslated copies are kept
+    assert report.filters.dropped == {("fr", "empty"): 1}
