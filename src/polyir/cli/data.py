@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # in the order they appear in ``polyir data --help``
-DATA_COMMANDS = ("synthetic",)
+DATA_COMMANDS = ("synthetic", "filter")
 
 
 def register(subparsers) -> None:

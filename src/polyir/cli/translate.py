@@ -1,0 +1,125 @@
+"""``polyir translate``: machine-translate a pair file's source language into target languages."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-{src}-{tgt}"
+
+
+def add_filter_arguments(p: argparse.ArgumentParser, *, optional: bool) -> None:
+    from ..translate.filters import FilterConfig
+
+    d = FilterConfig()
+    g = p.add_argument_group("quality filters (docs/translation.md)")
+    if optional:
+        g.add_argument("--no-filter", action="store_true", help="keep every non-empty translation")
+    g.add_argument("--length-ratio", type=float, default=d.length_ratio_factor,
+                   help=f"drop outputs longer/shorter than this factor of the expected length (default {d.length_ratio_factor})")
+    g.add_argument("--length-slack", type=float, default=d.length_slack,
+                   help=f"... plus/minus this many English-equivalent characters (default {d.length_slack:g})")
+    g.add_argument("--max-repeats", type=int, default=d.max_repeats,
+                   help=f"drop outputs repeating a unit this many times in a row (default {d.max_repeats})")
+    g.add_argument("--untranslated-min-chars", type=int, default=d.untranslated_min_chars,
+                   help=f"outputs equal to their source are dropped from this length on (default {d.untranslated_min_chars})")
+    g.add_argument("--langid", action="store_true", help="also drop outputs identified as another language (py3langid)")
+    g.add_argument("--langid-min-chars", type=int, default=d.langid_min_chars,
+                   help=f"identify outputs of at least this many characters (default {d.langid_min_chars})")
+
+
+def filter_config_from_args(args: argparse.Namespace):
+    from ..translate.filters import FilterConfig
+
+    if getattr(args, "no_filter", False):
+        return FilterConfig(quality=False)
+    return FilterConfig(untranslated_min_chars=args.untranslated_min_chars, max_repeats=args.max_repeats,
+                        length_ratio_factor=args.length_ratio, length_slack=args.length_slack,
+                        langid=args.langid, langid_min_chars=args.langid_min_chars)
+
+
+def print_filter_report(report) -> None:
+    if report is not None and report.checked:
+        print("quality filters (pairs dropped per language and reason):", file=sys.stderr)
+        print(report.format_table(), file=sys.stderr)
+
+
+def _model_choice(values: list[str]):
+    from ..errors import ConfigError
+    from ..languages import normalise_language
+    from ..translate.backends import ModelChoice
+
+    templates = [v for v in values if "=" not in v]
+    if len(templates) > 1:
+        raise ConfigError(f"give one --model template (and LANG=MODEL overrides), got {', '.join(templates)}")
+    overrides = tuple((normalise_language(v.split("=", 1)[0]), v.split("=", 1)[1]) for v in values if "=" in v)
+    return ModelChoice(templates[0] if templates else DEFAULT_MODEL, overrides)
+
+
+def _print_summary(report) -> None:
+    for tgt, d in report.directions.items():
+        rate = f", {d.translated / d.seconds:.1f} segments/s" if d.translated and d.seconds else ""
+        print(f"{tgt}: {d.segments} segments, {d.cached} cached, {d.translated} translated in {d.seconds:.1f}s{rate}"
+              + (f"; {d.truncated} longer than --max-length (truncated)" if d.truncated else "")
+              + (f"; {d.already_present} groups already had {tgt}" if d.already_present else ""), file=sys.stderr)
+    print(f"model calls {report.model_calls}, models loaded {report.models_loaded}", file=sys.stderr)
+    for name, leakage in (("before translation", report.leakage), ("in the translations", report.leakage_after)):
+        if leakage is not None:
+            print(f"{leakage.summary()} ({name})", file=sys.stderr)
+    print_filter_report(report.filters)
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from ..io import atomic_write_json
+    from ..translate.backends import DecodingSettings, TranslatorPool
+    from ..translate.cache import TranslationCache
+    from ..translate.pipeline import TranslateOptions, translate_file
+
+    settings = DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
+                                dtype=args.dtype, compute_type=args.compute_type, device=args.device,
+                                tokenizer=args.tokenizer)
+    options = TranslateOptions(source=args.source, targets=tuple(args.targets), batch_size=args.batch_size,
+                               split_passages=not args.no_split, include_input=not args.translations_only,
+                               filters=filter_config_from_args(args), exclude=tuple(args.exclude),
+                               contained=args.contained)
+    pool = TranslatorPool(_model_choice(args.model or []), settings)
+    with TranslationCache(":memory:" if args.no_cache else args.cache) as cache:
+        report = translate_file(args.input, args.out, options, pool, cache)
+    _print_summary(report)
+    print(f"wrote {report.written_pairs} pairs to {args.out}", file=sys.stderr)
+    if args.report:
+        atomic_write_json(args.report, report.to_dict())
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("translate", help="machine-translate training pairs into more languages (cached, resumable)",
+                              description="Translate the source-language pairs of a pair file into target languages; "
+                                          "translations keep their group id (see docs/translation.md).")
+    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet)")
+    p.add_argument("--out", required=True, help="output pair file")
+    p.add_argument("--source", default="en", help="language to translate from (default en)")
+    p.add_argument("--targets", nargs="+", required=True, metavar="LANG", help="languages to translate into")
+    p.add_argument("--model", action="append", metavar="MODEL",
+                   help=f"model name or directory; {{src}}/{{tgt}} are filled in per language pair "
+                        f"(default {DEFAULT_MODEL}); LANG=MODEL for one target (repeatable)")
+    g = p.add_argument_group("decoding")
+    g.add_argument("--backend", choices=("transformers", "ctranslate2"), default="transformers")
+    g.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default cpu)")
+    g.add_argument("--batch-size", type=int, default=32, help="segments per model call (default 32)")
+    g.add_argument("--max-length", type=int, default=256, help="tokens kept per input and generated per output (default 256)")
+    g.add_argument("--num-beams", type=int, default=4, help="beam size; 1 is greedy (default 4)")
+    g.add_argument("--dtype", default="float32", help="transformers: float32, float16, bfloat16 (default float32)")
+    g.add_argument("--compute-type", default="default", help="ctranslate2: int8, float16, int8_float16, ... (default: the model's)")
+    g.add_argument("--tokenizer", help="ctranslate2: tokenizer directory or hub id, if not in the model directory")
+    g = p.add_argument_group("data")
+    g.add_argument("--no-split", action="store_true", help="translate passages whole instead of sentence by sentence")
+    g.add_argument("--translations-only", action="store_true", help="write only the translations, not the input pairs")
+    g.add_argument("--exclude", nargs="+", default=[], metavar="EVAL",
+                   help="leakage guard: drop groups overlapping these evaluation sets before translating")
+    g.add_argument("--contained", action="store_true", help="with --exclude: also substring-match positives")
+    g.add_argument("--cache", help="SQLite cache file (default $POLYIR_CACHE_DIR/translations.sqlite or "
+                                   "~/.cache/polyir/translations.sqlite)")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument("--report", help="write the counts (cache, filters, leakage) as JSON")
+    add_filter_arguments(p, optional=True)
+    p.set_defaults(func=_translate)
