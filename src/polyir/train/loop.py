@@ -101,12 +101,16 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             **count_parameters(module), "data": data.describe()})
     dev = load_dev_sets(config.eval) if config.eval.enabled else None
 
+    threads = torch.get_num_threads()
+
     def run_evaluation(at_step: int) -> bool:
         """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
         stop = False
         if ctx.is_main:
             metrics = evaluate_model(module, dev, config.eval, prompts=prompts, featurizer=featurizer, loss=loss,
                                      batch_size=config.sampler.batch_size, device=ctx.device)
+            # numba's parallel scoring kernel resets the OpenMP thread count that torch shares
+            torch.set_num_threads(threads)
             improved = selection.update(metrics, at_step)
             logger.log("eval", at_step, {**metrics, "best": selection.best_value, "improved": improved})
             if improved and config.checkpoint.save_best:
@@ -123,7 +127,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     global_batches = _global_batches(sampler)
     boundary = sampler.state_dict()  # sampler state after the last completed step
     bar = progress_bar(total=total_steps, initial=step, desc="train", unit="step",
-                       disable=not (progress and ctx.is_main))
+                       disable=None if (progress and ctx.is_main) else True)
     try:
         while step < total_steps and stopped == "completed":
             tick = time.perf_counter()

@@ -122,8 +122,14 @@ def save_model(module: "SentenceTransformer", out: str | Path, config: TrainConf
     tmp = out.parent / f".tmp-{out.name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    with quiet_transformers():
-        module.save(str(tmp))
+    st_logger = logging.getLogger("sentence_transformers")
+    level = st_logger.level
+    st_logger.setLevel(logging.WARNING)  # "Saving model to <temporary name>" says nothing useful
+    try:
+        with quiet_transformers():
+            module.save(str(tmp))
+    finally:
+        st_logger.setLevel(level)
     files = dict(extra_files or {})
     if config is not None:
         files["config.yaml"] = config.to_yaml()
