@@ -85,9 +85,21 @@ class DataSource:
         return cls(path=text)
 
 
+def data_sources(items: Sequence[Any], where: str) -> tuple[DataSource, ...]:
+    """Sources from `DataSource` objects, mappings (YAML) or ``NAME=PATH`` strings."""
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            item = DataSource.parse(item)
+        elif not isinstance(item, DataSource):
+            item = from_dict(DataSource, item, where=f"{where}[{i}]")
+        out.append(item)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    sources: tuple[DataSource | str, ...] = ()
+    sources: tuple[Any, ...] = ()  # DataSource mappings, or "NAME=PATH" / "PATH" strings
     exclude: tuple[str, ...] = ()  # evaluation sets the training data must not overlap (leakage guard)
     exclude_dev: bool = True  # also guard against eval.dev
     leakage_contained: bool = False  # also drop positives contained in an evaluation paragraph
@@ -96,8 +108,7 @@ class DataConfig:
     token_cache: bool = True  # tokenise each distinct text once and keep its ids
 
     def __post_init__(self) -> None:
-        sources = tuple(DataSource.parse(s) if isinstance(s, str) else s for s in self.sources)
-        object.__setattr__(self, "sources", sources)
+        object.__setattr__(self, "sources", data_sources(self.sources, "data.sources"))
         if self.hard_negatives < 0:
             raise ConfigError(f"data.hard_negatives must be >= 0, got {self.hard_negatives}")
 
@@ -191,11 +202,10 @@ class EvalConfig:
     metric: str = "multi/AP"  # kind/measure, dev_loss or rank_distance
     patience: int | None = None  # evaluations without improvement before stopping early
     batch_size: int = 128
-    loss_data: tuple[DataSource | str, ...] = ()  # pairs for dev_loss (default: pairs of `dev`)
+    loss_data: tuple[Any, ...] = ()  # sources of pairs for dev_loss (default: the pairs of `dev`)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "loss_data", tuple(DataSource.parse(s) if isinstance(s, str) else s
-                                                    for s in self.loss_data))
+        object.__setattr__(self, "loss_data", data_sources(self.loss_data, "eval.loss_data"))
         metric_direction(self.metric)
         if self.every < 0:
             raise ConfigError(f"eval.every must be >= 0, got {self.every}")

@@ -1,0 +1,94 @@
+"""Collate: cached token ids give exactly the model's own features; mask groups; hard negatives."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from polyir.model import Prompts, load_model
+from polyir.sampling import Batch
+from polyir.train.collate import Featurizer, batch_texts, choose_negatives, mask_groups
+from polyir.types import Pair
+
+TEXTS = ["Na Nete zasagaz bozosi?", "a", "Godonu zototo Nete bozosi Nizafo ke la mu ri so ta", "a",
+         "zototo " * 40]
+
+
+@pytest.fixture(scope="module")
+def module(train_model_dir):
+    return load_model(train_model_dir, device="cpu").module
+
+
+@pytest.mark.parametrize("kind,max_length", [("query", None), ("passage", 12), ("query", 5)])
+def test_cached_features_equal_the_models_preprocess(module, kind, max_length):
+    prompts = Prompts("query: ", "passage: ")
+    cached = Featurizer(module, prompts, max_query_length=max_length, max_passage_length=max_length)
+    plain = Featurizer(module, prompts, max_query_length=max_length, max_passage_length=max_length, cache=False)
+    cached.features(TEXTS[:2], kind)  # fill the cache with part of the texts first
+    got, expected = cached.features(TEXTS, kind), plain.features(TEXTS, kind)
+    assert got.keys() == expected.keys() and {"input_ids", "attention_mask", "prompt_length"} <= set(got)
+    for key, value in expected.items():
+        if isinstance(value, torch.Tensor):
+            assert torch.equal(got[key], value), key
+        else:
+            assert got[key] == value, key
+    assert cached.cache  # still caching: nothing it could not rebuild
+    with torch.no_grad():
+        module.eval()
+        a = module(dict(got), task=cached.task(kind))["sentence_embedding"]
+        b = module(dict(expected), task=cached.task(kind))["sentence_embedding"]
+    assert torch.equal(a, b)
+
+
+def test_each_distinct_text_is_tokenised_once(module):
+    featurizer = Featurizer(module, Prompts("q: ", "p: "))
+    featurizer.features(TEXTS, "query")
+    featurizer.features(TEXTS[::-1], "query")
+    assert featurizer.tokenized_texts == len(set(TEXTS))
+    featurizer.features(TEXTS, "passage")  # another prompt: another cache
+    assert featurizer.tokenized_texts == 2 * len(set(TEXTS))
+
+
+def test_mask_groups_join_shared_groups_and_shared_positives():
+    groups = np.array([10, 11, 12, 10, 13, 14])
+    positives = ["p0", "p1", "p2", "p3", "p1", "p5"]
+    ids = mask_groups(groups, positives, 6)
+    assert ids.tolist() == [0, 1, 2, 0, 1, 5]
+    assert mask_groups(groups, None, 6).tolist() == [0, 1, 2, 0, 4, 5]
+    assert mask_groups(None, positives, 6).tolist() == [0, 1, 2, 3, 1, 5]
+    assert mask_groups(None, None, 3).tolist() == [0, 1, 2]
+    # transitive: 0~3 by group, 3~4 by positive text -> one component
+    chained = mask_groups(np.array([1, 2, 3, 1, 4]), ["a", "b", "c", "d", "d"], 5)
+    assert chained.tolist() == [0, 1, 2, 0, 0]
+
+
+def test_choose_negatives_is_deterministic_and_bounded():
+    negatives = tuple(f"n{i}" for i in range(10))
+    first = choose_negatives(negatives, 3, seed=0, step=5, example=7)
+    assert len(first) == 3 and len(set(first)) == 3 and set(first) <= set(negatives)
+    assert choose_negatives(negatives, 3, seed=0, step=5, example=7) == first
+    assert any(choose_negatives(negatives, 3, seed=0, step=s, example=7) != first for s in range(6, 12))
+    assert choose_negatives(negatives[:2], 3, 0, 0, 0) == negatives[:2]
+    assert choose_negatives(negatives, 0, 0, 0, 0) == ()
+
+
+def _batch(query_index, passage_index, group, **kw):
+    n = len(query_index)
+    return Batch(kind="cross", epoch=0, position=0, step=0, dataset=0, language=-1, alpha=0.0,
+                 query_index=np.array(query_index), passage_index=np.array(passage_index), group=np.array(group),
+                 query_lang=np.zeros(n, np.int64), passage_lang=np.ones(n, np.int64), fallback=np.zeros(n, bool),
+                 **kw)
+
+
+def test_batch_texts_take_this_ranks_texts_and_global_masks():
+    pairs = [Pair("g0", "de", "q0", "shared", ("n0a", "n0b")), Pair("g0", "en", "q1", "p1"),
+             Pair("g1", "de", "q2", "shared"), Pair("g2", "en", "q3", "p3", ("n3",))]
+    batch = _batch([0, 2, 3, 1], [1, 0, 3, 2], [0, 1, 2, 3])
+    local = batch.slice(1, 2)
+    texts = batch_texts(pairs, batch, local, hard_negatives=1, seed=0)
+    assert texts.queries == ["q3", "q1"] and texts.passages == ["p3", "shared"]
+    assert texts.negatives == ["n3"]  # the passage-language pair's negatives; pair 2 has none
+    # items 1 and 3 share the positive text "shared" (pairs 0 and 2)
+    assert texts.mask_groups.tolist() == [0, 1, 2, 1]
+    unmasked = batch_texts(pairs, batch, local, mask_same_positive=False)
+    assert unmasked.mask_groups.tolist() == [0, 1, 2, 3] and unmasked.negatives == []
