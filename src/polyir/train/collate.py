@@ -1,12 +1,8 @@
-"""Collate: the texts of a sampled `Batch` -> padded model features, and the loss's mask groups.
+"""Collate: the texts of a sampled `Batch`, the loss's mask groups, and the encoder's sub-batches.
 
-`Featurizer` tokenises with the model's own ``preprocess`` (so prompts, truncation,
-special tokens and ``prompt_length`` are exactly what sentence-transformers produces) but,
-with the token cache on, runs it once per distinct text: later batches only gather the
-cached ids and pad them (numpy), which removes tokenisation from the training step.
-Models whose features are not plain ``input_ids`` / ``attention_mask`` /
-``token_type_ids`` (multimodal, routers with their own preprocessing) fall back to
-``preprocess`` on every batch.
+Item ``i`` of a rank's slice is (query of example ``query_index[i]``, positive of example
+``passage_index[i]``, up to k hard negatives of that passage-language example).  The mask
+groups are computed on the *global* batch (every rank has it), so no ids need gathering.
 """
 from __future__ import annotations
 
@@ -16,97 +12,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
-from ..model import Prompts
 from ..types import Pair
+from .featurize import Featurizer
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
     from ..sampling import Batch
-
-TASKS = {"query": "query", "passage": "document"}  # sentence-transformers' task names
-TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")
-CONSTANT_KEYS = ("modality", "prompt_length")
-
-
-class Featurizer:
-    """``features(texts, kind)`` -> the dict the model's forward takes (CPU tensors)."""
-
-    def __init__(self, module: "SentenceTransformer", prompts: Prompts, *, max_query_length: int | None = None,
-                 max_passage_length: int | None = None, cache: bool = True):
-        self.module, self.prompts = module, prompts
-        self.max_length = {"query": max_query_length, "passage": max_passage_length}
-        self.cache = cache
-        self._ids: dict[str, dict[str, tuple[np.ndarray, ...]]] = {"query": {}, "passage": {}}
-        self._constants: dict[str, dict] = {}
-        tokenizer = getattr(module, "tokenizer", None)
-        self._pad_id = getattr(tokenizer, "pad_token_id", None)
-        self._left = getattr(tokenizer, "padding_side", "right") == "left"
-        self._names: tuple[str, ...] = ()
-        self.tokenized_texts = 0  # distinct texts run through the tokenizer (a counter for tests)
-
-    def task(self, kind: str) -> str:
-        return TASKS[kind]
-
-    def preprocess(self, texts: Sequence[str], kind: str) -> dict:
-        """The model's own preprocessing (one tokenizer call for the whole list)."""
-        kwargs = {"task": TASKS[kind]}
-        if self.max_length[kind] is not None:
-            kwargs["max_length"] = self.max_length[kind]
-        self.tokenized_texts += len(texts)
-        return self.module.preprocess(list(texts), prompt=self.prompts.for_kind(kind) or None, **kwargs)
-
-    def features(self, texts: Sequence[str], kind: str) -> dict:
-        if not self.cache:
-            return self.preprocess(texts, kind)
-        store = self._ids[kind]
-        missing = list(dict.fromkeys(t for t in texts if t not in store))
-        if missing and not self._remember(missing, kind):
-            self.cache = False  # features this cache cannot rebuild: tokenise every batch
-            return self.preprocess(texts, kind)
-        return self._pad([store[t] for t in texts], kind)
-
-    def _remember(self, texts: list[str], kind: str) -> bool:
-        features = self.preprocess(texts, kind)
-        tokens = {k: v for k, v in features.items() if k in TOKEN_KEYS}
-        constants = {k: v for k, v in features.items() if k in CONSTANT_KEYS}
-        if (set(features) - set(tokens) - set(constants) or "input_ids" not in tokens
-                or "attention_mask" not in tokens or self._pad_id is None
-                or any(isinstance(v, torch.Tensor) for v in constants.values())):
-            return False
-        if self._constants.setdefault(kind, constants) != constants:
-            return False
-        mask = tokens["attention_mask"].numpy().astype(bool)
-        arrays = {k: v.numpy() for k, v in tokens.items()}
-        names = tuple(k for k in TOKEN_KEYS if k in arrays and k != "attention_mask")
-        self._names = names
-        for row, text in enumerate(texts):
-            self._ids[kind][text] = tuple(arrays[k][row][mask[row]].astype(np.int32) for k in names)
-        return True
-
-    def _pad(self, rows: list[tuple[np.ndarray, ...]], kind: str) -> dict:
-        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        width = int(lengths.max())
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        out = {}
-        for k, name in enumerate(self._names):
-            fill = self._pad_id if name == "input_ids" else 0
-            padded = np.full((len(rows), width), fill, dtype=np.int64)
-            for i, row in enumerate(rows):
-                if self._left:
-                    padded[i, width - len(row[k]):] = row[k]
-                else:
-                    padded[i, :len(row[k])] = row[k]
-            out[name] = torch.from_numpy(padded)
-        for i, n in enumerate(lengths):
-            if self._left:
-                mask[i, width - n:] = 1
-            else:
-                mask[i, :n] = 1
-        out["attention_mask"] = torch.from_numpy(mask)
-        out = {k: out[k] for k in TOKEN_KEYS if k in out}
-        out.update(self._constants[kind])
-        return out
 
 
 @dataclass(frozen=True)
@@ -168,3 +78,43 @@ def mask_groups(groups: np.ndarray | None, positives: Sequence[str] | None, n: i
                 a, b = find(i), find(j)
                 parent[max(a, b)] = min(a, b)
     return np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+
+
+@dataclass(frozen=True)
+class SubBatch:
+    """One forward pass: ``features`` of ``sizes = (queries, passages, negatives)`` texts, in that order."""
+
+    task: str
+    features: dict
+    sizes: tuple[int, int, int]
+
+
+def sub_batches(featurizer: Featurizer, texts: BatchTexts, chunk: int | None, device) -> list[SubBatch]:
+    """The rank's texts as forward passes of at most ``chunk`` texts of each kind (None: all at
+    once).  A sub-batch holds all three kinds in one padded batch when the featurizer allows it
+    (`Featurizer.joint_features`), else one sub-batch per kind."""
+    from sentence_transformers.util import batch_to_device
+
+    size = chunk or max(len(texts.queries), len(texts.negatives), 1)
+    out = []
+    for start in range(0, max(len(texts.queries), len(texts.negatives)), size):
+        parts = [(texts.queries[start:start + size], "query"), (texts.passages[start:start + size], "passage"),
+                 (texts.negatives[start:start + size], "passage")]
+        joint = featurizer.joint_features(parts)
+        if joint is not None:
+            out.append(SubBatch("query", batch_to_device(joint, device), tuple(len(t) for t, _ in parts)))
+            continue
+        for position, (part, kind) in enumerate(parts):
+            if part:
+                sizes = tuple(len(part) if p == position else 0 for p in range(3))
+                out.append(SubBatch(featurizer.task(kind), batch_to_device(featurizer.features(part, kind), device),
+                                    sizes))
+    return out
+
+
+def split_embeddings(embeddings: torch.Tensor, batches: Sequence[SubBatch]) -> list[torch.Tensor | None]:
+    """Queries, passages, negatives from the concatenated embeddings of ``batches`` (None: no rows)."""
+    sizes = [n for b in batches for n in b.sizes]
+    pieces = embeddings.split(sizes)
+    kinds = [torch.cat(pieces[k::3]) for k in range(3)]
+    return [t if t.shape[0] else None for t in kinds]

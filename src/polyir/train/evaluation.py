@@ -20,7 +20,8 @@ import torch
 from ..losses import InfoNCE
 from ..model import Prompts
 from ..types import Pair, RetrievalSet, candidate_text
-from .collate import Featurizer, mask_groups
+from .collate import mask_groups
+from .featurize import Featurizer
 from .config import EvalConfig
 
 log = logging.getLogger(__name__)

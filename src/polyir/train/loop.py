@@ -27,10 +27,11 @@ from ..model import resolve_prompts
 from ..progress import progress as progress_bar
 from ..sampling import BatchSampler, build_sampler
 from .checkpoint import latest_checkpoint, save_checkpoint
-from .collate import Featurizer, batch_texts
+from .collate import SubBatch, batch_texts, split_embeddings, sub_batches
 from .config import TrainConfig
 from .data import load_training_data
 from .evaluation import evaluate_model, load_dev_sets
+from .featurize import Featurizer
 from .logging import RunLogger
 from .modeling import count_parameters, freeze_unused_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
@@ -138,9 +139,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                                 mask_same_group=config.loss.mask_same_group,
                                 mask_same_positive=config.loss.mask_same_positive, seed=config.seed)
             groups = texts.mask_groups.to(ctx.device) if masking else None
-            streams = _streams(featurizer, texts, config.optim.gradcache_chunk, ctx.device)
+            batches = sub_batches(featurizer, texts, config.optim.gradcache_chunk, ctx.device)
 
-            def loss_fn(q, p, negatives):
+            def loss_fn(embeddings):
+                q, p, negatives = split_embeddings(embeddings, batches)
                 if ctx.is_distributed:
                     q, p = ctx.all_gather_with_grad(q), ctx.all_gather_with_grad(p)
                     if config.data.hard_negatives:
@@ -153,9 +155,9 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             encode = _encoder(model, ctx.device, config.runtime.precision)
             if config.optim.gradcache_chunk:
                 no_sync = model.no_sync if ctx.is_distributed else None
-                result = cached_step(encode, streams, loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
+                result = cached_step(encode, [batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
             else:
-                result = direct_step(encode, streams, loss_fn, backward_scale=ctx.loss_scale)
+                result = direct_step(encode, [batches], loss_fn, backward_scale=ctx.loss_scale)
             stats = result.output.as_floats()
             if not math.isfinite(stats["loss"]):
                 raise TrainingError(f"non-finite loss ({stats['loss']}) at step {step + 1}; stopped. "
@@ -253,29 +255,15 @@ def _step_seed(seed: int, step: int, rank: int) -> int:
     return int(np.random.SeedSequence([seed, step, rank]).generate_state(1, np.uint64)[0])
 
 
-def _streams(featurizer: Featurizer, texts, chunk: int | None, device) -> list[list[tuple[str, dict]]]:
-    """Query, passage and hard-negative streams of (task, features) sub-batches on ``device``."""
-    from sentence_transformers.util import batch_to_device
-
-    streams = []
-    for kind, items in (("query", texts.queries), ("passage", texts.passages), ("passage", texts.negatives)):
-        size = chunk or max(len(items), 1)
-        parts = [items[i:i + size] for i in range(0, len(items), size)]
-        streams.append([(featurizer.task(kind), batch_to_device(featurizer.features(part, kind), device))
-                        for part in parts])
-    return streams
-
-
-def _encoder(model: torch.nn.Module, device: torch.device, precision: str) -> Callable[[tuple[str, dict]], Any]:
+def _encoder(model: torch.nn.Module, device: torch.device, precision: str) -> Callable[[SubBatch], Any]:
     use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda"
                                       and torch.cuda.is_bf16_supported())
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if use_bf16 else contextlib.nullcontext
 
-    def encode(chunk: tuple[str, dict]):
-        task, features = chunk
+    def encode(batch: SubBatch):
         with autocast():
             # a sentence-transformers model writes into the dict it is given: pass a copy
-            return model(dict(features), task=task)["sentence_embedding"]
+            return model(dict(batch.features), task=batch.task)["sentence_embedding"]
 
     return encode
 
@@ -284,7 +272,10 @@ def _wrap(module: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     if not ctx.is_distributed:
         return module
     device_ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
+    # no buffer broadcast: transformer buffers (position ids) are constants, and a broadcast on
+    # every forward would deadlock when ranks make different numbers of forward passes
+    # (sub-batches differ with the slice's text lengths and hard negatives)
+    return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids, broadcast_buffers=False)
 
 
 def _freeze_unused(module, featurizer: Featurizer, pair, device) -> None:

@@ -7,7 +7,8 @@ import torch
 
 from polyir.model import Prompts, load_model
 from polyir.sampling import Batch
-from polyir.train.collate import Featurizer, batch_texts, choose_negatives, mask_groups
+from polyir.train.collate import BatchTexts, batch_texts, choose_negatives, mask_groups, split_embeddings, sub_batches
+from polyir.train.featurize import Featurizer
 from polyir.types import Pair
 
 TEXTS = ["Na Nete zasagaz bozosi?", "a", "Godonu zototo Nete bozosi Nizafo ke la mu ri so ta", "a",
@@ -38,6 +39,47 @@ def test_cached_features_equal_the_models_preprocess(module, kind, max_length):
         a = module(dict(got), task=cached.task(kind))["sentence_embedding"]
         b = module(dict(expected), task=cached.task(kind))["sentence_embedding"]
     assert torch.equal(a, b)
+
+
+def test_the_tokenizer_shortcut_is_checked_and_used(module):
+    featurizer = Featurizer(module, Prompts("query: ", "passage: "), max_query_length=8)
+    featurizer.features(TEXTS[:2], "query")
+    assert featurizer._direct == {"query": True}  # the plain tokenizer call gave preprocess's ids
+    later = TEXTS[2:] + ["Nizafo ke " * 20, "Óscar ÉLAN naïve"]
+    got = featurizer.features(later, "query")  # tokenised by the shortcut
+    expected = Featurizer(module, featurizer.prompts, max_query_length=8, cache=False).features(later, "query")
+    assert all(torch.equal(got[k], expected[k]) for k in ("input_ids", "attention_mask"))
+    assert got["prompt_length"] == expected["prompt_length"]
+
+
+def test_joint_features_pad_all_kinds_into_one_batch(module):
+    featurizer = Featurizer(module, Prompts("query: ", "passage: "))
+    queries, passages = TEXTS[:2], ["Godonu zototo Nete.", "ke la mu ri"]
+    joint = featurizer.joint_features([(queries, "query"), (passages, "passage"), ([], "passage")])
+    assert joint is not None and joint["input_ids"].shape[0] == 4 and "prompt_length" not in joint
+    module.eval()
+    with torch.no_grad():
+        together = module(dict(joint), task="query")["sentence_embedding"]
+        apart = torch.cat([module(dict(featurizer.features(queries, "query")), task="query")["sentence_embedding"],
+                           module(dict(featurizer.features(passages, "passage")), task="document")[
+                               "sentence_embedding"]])
+    assert torch.allclose(together, apart, atol=1e-5)
+    # one long passage among short queries: padding everything to its length is refused
+    assert featurizer.joint_features([(queries, "query"), (["zototo " * 40], "passage")]) is None
+
+
+def test_sub_batches_and_split_give_back_each_kind(module):
+    featurizer = Featurizer(module, Prompts("query: ", "passage: "))
+    texts = BatchTexts(queries=["q a", "q b", "q c"], passages=["p a", "p b", "p c"], negatives=["n a"] * 5,
+                       mask_groups=torch.arange(3))
+    for chunk, expected in ((None, [(3, 3, 5)]), (2, [(2, 2, 2), (1, 1, 2), (0, 0, 1)])):
+        batches = sub_batches(featurizer, texts, chunk, "cpu")
+        assert [b.sizes for b in batches] == expected
+        rows = torch.arange(sum(sum(b.sizes) for b in batches), dtype=torch.float32)[:, None]
+        q, p, n = split_embeddings(rows, batches)
+        assert q.shape[0] == 3 and p.shape[0] == 3 and n.shape[0] == 5
+        order = [kind for b in batches for kind, count in zip("qpn", b.sizes) for _ in range(count)]
+        assert [order[int(i)] for i in q.flatten()] == ["q"] * 3 and [order[int(i)] for i in n.flatten()] == ["n"] * 5
 
 
 def test_each_distinct_text_is_tokenised_once(module):
