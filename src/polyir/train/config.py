@@ -20,6 +20,7 @@ from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
 DATA_FORMATS = ("auto", "pairs", "squad", "bitext", "beir", "mmarco", "triples", "table")
 PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("linear", "cosine", "constant")
+TOKEN_CACHE_MODES = ("lazy", "upfront", "off")
 METRIC_KINDS = ("mono", "cross", "multi")
 LOWER_IS_BETTER = ("dev_loss", "rank_distance")
 
@@ -105,12 +106,14 @@ class DataConfig:
     leakage_contained: bool = False  # also drop positives contained in an evaluation paragraph
     languages: tuple[str, ...] = ()  # keep only these languages (empty: all)
     hard_negatives: int = 0  # k per example, from the passage-language pair's negatives
-    token_cache: bool = True  # tokenise each distinct text once and keep its ids
+    token_cache: str = "lazy"  # lazy: tokenise each distinct text when first met | upfront: all before step 1 | off
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", data_sources(self.sources, "data.sources"))
         if self.hard_negatives < 0:
             raise ConfigError(f"data.hard_negatives must be >= 0, got {self.hard_negatives}")
+        if self.token_cache not in TOKEN_CACHE_MODES:
+            raise ConfigError(f"data.token_cache must be one of {TOKEN_CACHE_MODES}, got {self.token_cache!r}")
 
 
 @dataclass(frozen=True)

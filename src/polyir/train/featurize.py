@@ -84,6 +84,19 @@ class Featurizer:
             return None
         return [store[t] for t in texts]
 
+    def warm(self, texts: Sequence[str], kind: str, chunk: int = 8192) -> int:
+        """Tokenise every new text of ``texts`` now (the ``upfront`` token cache); returns how many."""
+        if not self.cache:
+            return 0
+        store = self._rows[kind]
+        missing = list(dict.fromkeys(t for t in texts if t not in store))
+        # a small first call checks the tokenizer shortcut, which then takes the big ones
+        bounds = [0, min(64, len(missing))] + list(range(min(64, len(missing)) + chunk, len(missing), chunk))
+        for start, stop in zip(bounds, bounds[1:] + [len(missing)]):
+            if stop > start and self.rows(missing[start:stop], kind) is None:
+                break
+        return len(missing)
+
     def joint_features(self, parts: Sequence[tuple[Sequence[str], str]]) -> dict | None:
         """One padded batch of several ``(texts, kind)`` parts, in order, or None when the parts
         are better (or must be) encoded separately."""
