@@ -7,6 +7,7 @@ Precedence: the configuration file, then the dedicated flags (``--model``, ``--d
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 STRATEGIES = ("mono", "cross", "hybrid", "mixed")
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         summary = train(config, resume=args.resume)
     finally:
         destroy_distributed()
+    if os.environ.get("RANK", "0") != "0":  # under torchrun: one report, from rank 0
+        return 0
     best = f"; best {summary.metric} {summary.best_metric:.4f} at step {summary.best_step}" \
         if summary.best_metric is not None else ""
     print(f"trained {summary.steps} steps ({summary.stopped}), {summary.pairs_per_second:.1f} pairs/s{best}",

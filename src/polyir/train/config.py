@@ -20,7 +20,8 @@ from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
 DATA_FORMATS = ("auto", "pairs", "squad", "bitext", "beir", "mmarco", "triples", "table")
 PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("linear", "cosine", "constant")
-TOKEN_CACHE_MODES = ("lazy", "upfront", "off")
+TOKEN_CACHE_MODES = ("auto", "upfront", "lazy", "off")
+AUTO_UPFRONT_PAIRS = 1_000_000
 METRIC_KINDS = ("mono", "cross", "multi")
 LOWER_IS_BETTER = ("dev_loss", "rank_distance")
 
@@ -106,7 +107,9 @@ class DataConfig:
     leakage_contained: bool = False  # also drop positives contained in an evaluation paragraph
     languages: tuple[str, ...] = ()  # keep only these languages (empty: all)
     hard_negatives: int = 0  # k per example, from the passage-language pair's negatives
-    token_cache: str = "lazy"  # lazy: tokenise each distinct text when first met | upfront: all before step 1 | off
+    # upfront: tokenise every text before step 1 | lazy: each distinct text when first met | off
+    # | auto: upfront for up to AUTO_UPFRONT_PAIRS pairs, else lazy
+    token_cache: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", data_sources(self.sources, "data.sources"))

@@ -28,7 +28,7 @@ from ..progress import progress as progress_bar
 from ..sampling import BatchSampler, build_sampler
 from .checkpoint import latest_checkpoint, save_checkpoint
 from .collate import SubBatch, batch_texts, split_embeddings, sub_batches
-from .config import TrainConfig
+from .config import AUTO_UPFRONT_PAIRS, TrainConfig
 from .data import load_training_data
 from .evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
@@ -82,7 +82,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
                             max_passage_length=config.model.max_passage_length,
                             cache=config.data.token_cache != "off")
-    if config.data.token_cache == "upfront":
+    if config.data.token_cache == "upfront" or (config.data.token_cache == "auto"
+                                                 and len(pairs) <= AUTO_UPFRONT_PAIRS):
         _tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
     _freeze_unused(module, featurizer, pairs[0], ctx.device)
     optimizer = build_optimizer(module, config.optim)
@@ -291,7 +292,12 @@ def _wrap(module: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     # no buffer broadcast: transformer buffers (position ids) are constants, and a broadcast on
     # every forward would deadlock when ranks make different numbers of forward passes
     # (sub-batches differ with the slice's text lengths and hard negatives)
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=device_ids, broadcast_buffers=False)
+    import inspect
+
+    ddp = torch.nn.parallel.DistributedDataParallel
+    no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp).parameters
+               else {"broadcast_buffers": False})
+    return ddp(module, device_ids=device_ids, **no_sync)
 
 
 def _freeze_unused(module, featurizer: Featurizer, pair, device) -> None:

@@ -134,3 +134,13 @@ def test_batch_texts_take_this_ranks_texts_and_global_masks():
     assert texts.mask_groups.tolist() == [0, 1, 2, 1]
     unmasked = batch_texts(pairs, batch, local, mask_same_positive=False)
     assert unmasked.mask_groups.tolist() == [0, 1, 2, 3] and unmasked.negatives == []
+
+
+def test_warm_tokenises_everything_before_use(module):
+    featurizer = Featurizer(module, Prompts("q: ", "p: "))
+    texts = [f"word{i} ke la" for i in range(150)]
+    assert featurizer.warm(texts + texts[:10], "query") == 150
+    assert featurizer.tokenized_texts == 150 and featurizer._direct == {"query": True}
+    featurizer.features(texts[::7], "query")
+    assert featurizer.tokenized_texts == 150  # nothing new to tokenise
+    assert featurizer.warm(texts, "query") == 0
