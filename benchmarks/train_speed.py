@@ -131,19 +131,25 @@ def child_breakdown(args) -> dict:
     optimizers = {"fused": build_optimizer(module, OptimConfig()),
                   "foreach": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=True),
                   "for-loop": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=False)}
-    parts: dict[str, list[float]] = {k: [] for k in ("tokenize", "token_cache", "forward_backward",
-                                                     *[f"adamw_{n}" for n in optimizers])}
+    parts: dict[str, list[float]] = {k: [] for k in ("tokenize", "token_cache", "forward_backward_separate",
+                                                     "forward_backward_joint", *[f"adamw_{n}" for n in optimizers])}
     for q, p in batches:
         parts["tokenize"].append(_timed(lambda: (plain.features(q, "query"), plain.features(p, "passage"))))
         parts["token_cache"].append(_timed(lambda: (cached.features(q, "query"), cached.features(p, "passage"))))
         fq, fp = cached.features(q, "query"), cached.features(p, "passage")
-        parts["forward_backward"].append(_timed(lambda: (
+        joint = cached.joint_features([(q, "query"), (p, "passage")])
+        parts["forward_backward_separate"].append(_timed(lambda: (
             module(dict(fq), task="query")["sentence_embedding"] @ module(dict(fp), task="document")[
                 "sentence_embedding"].T).logsumexp(1).mean().backward()))
+        if joint is not None:  # one forward pass over both kinds (what the loop does when padding allows)
+            module.zero_grad(set_to_none=True)
+            parts["forward_backward_joint"].append(_timed(lambda: (
+                lambda e: (e[:len(q)] @ e[len(q):].T).logsumexp(1).mean().backward())(
+                module(dict(joint), task="query")["sentence_embedding"])))
         for name, optimizer in optimizers.items():
             parts[f"adamw_{name}"].append(_timed(optimizer.step))
         module.zero_grad(set_to_none=True)
-    return {name: statistics.median(values[args.warmup:]) for name, values in parts.items()}
+    return {name: statistics.median(values[args.warmup:]) for name, values in parts.items() if values[args.warmup:]}
 
 
 def _timed(fn) -> float:
