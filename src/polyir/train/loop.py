@@ -7,15 +7,13 @@ checkpoint -> save the final model and the summary.  See docs/training.md.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable
 
-import numpy as np
 import torch
 
 from ..distributed import DistContext, init_distributed
@@ -25,17 +23,18 @@ from ..io import atomic_write_json, atomic_write_text
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
-from ..sampling import BatchSampler, build_sampler
 from .checkpoint import latest_checkpoint, save_checkpoint
-from .collate import SubBatch, batch_texts, split_embeddings, sub_batches
+from .collate import batch_texts, split_embeddings, sub_batches
 from .config import AUTO_UPFRONT_PAIRS, TrainConfig
 from .data import load_training_data
 from .evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
 from .logging import RunLogger
-from .modeling import count_parameters, freeze_unused_parameters, load_training_model, save_model
+from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
-from .resume import check_resumable, restore
+from .resume import check_resumable, finished_run, restore
+from .setup import (encoder, freeze_unused, global_batches, make_sampler, seed_step, set_runtime, tokenize_upfront,
+                    wrap)
 from .summary import Selection, TrainSummary
 
 log = logging.getLogger(__name__)
@@ -66,13 +65,19 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     out = Path(config.out)
     ctx = init_distributed(device=None if config.runtime.device == "auto" else config.runtime.device)
     checkpoint = latest_checkpoint(out) if resume else None
-    check_resumable(out, config, resume=resume, checkpoint=checkpoint)
-    _set_runtime(config)
+    check_resumable(out, config, resume=resume)
+    finished = finished_run(out) if resume else None
+    if finished is not None:  # resuming a run that already ended: nothing to do
+        log.info("%s: the run already ended (%s at step %d)", out, finished.stopped, finished.steps)
+        return finished
+    if resume and checkpoint is None and (out / "config.yaml").exists():
+        log.warning("%s: no checkpoint to resume from; starting from step 0", out)
+    set_runtime(config)
 
     # ---- data and sampler: every rank draws the same global batches and keeps its slice
     data = load_training_data(config.data, dev=config.eval.dev)
     pairs = data.collection.pairs
-    sampler, total_steps = _make_sampler(config, data.index, ctx)
+    sampler, total_steps = make_sampler(config, data.index, ctx)
 
     # ---- model, collate, optimizer, loss
     loaded = load_training_model(config.model, device=str(ctx.device),
@@ -84,12 +89,12 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                             cache=config.data.token_cache != "off")
     if config.data.token_cache == "upfront" or (config.data.token_cache == "auto"
                                                  and len(pairs) <= AUTO_UPFRONT_PAIRS):
-        _tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
-    _freeze_unused(module, featurizer, pairs[0], ctx.device)
+        tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
+    freeze_unused(module, featurizer, pairs[0], ctx.device)
     optimizer = build_optimizer(module, config.optim)
     trainable = [p for group in optimizer.param_groups for p in group["params"]]
     scheduler = build_scheduler(optimizer, config.optim, total_steps)
-    model = _wrap(module, ctx)
+    model = wrap(module, ctx)
     masking = config.loss.mask_same_group or config.loss.mask_same_positive
     loss = InfoNCE(temperature=config.loss.temperature, symmetric_weight=config.loss.symmetric_weight,
                    mask_same_group=masking)
@@ -130,15 +135,16 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
 
     # ---- the loop
     train_seconds, steps_this_call = 0.0, 0
-    global_batches = _global_batches(sampler)
+    batches_of_run = global_batches(sampler)
+    encode = encoder(model, ctx.device, config.runtime.precision)
     boundary = sampler.state_dict()  # sampler state after the last completed step
     bar = progress_bar(total=total_steps, initial=step, desc="train", unit="step",
                        disable=None if (progress and ctx.is_main) else True)
     try:
         while step < total_steps and stopped == "completed":
             tick = time.perf_counter()
-            _seed_step(config.seed, step, ctx.rank)  # dropout masks: a function of (seed, step, rank)
-            batch = next(global_batches)
+            seed_step(config.seed, step, ctx.rank)  # dropout masks: a function of (seed, step, rank)
+            batch = next(batches_of_run)
             local = batch.slice(ctx.rank, ctx.world_size) if ctx.is_distributed else batch
             texts = batch_texts(pairs, batch, local, hard_negatives=config.data.hard_negatives,
                                 mask_same_group=config.loss.mask_same_group,
@@ -157,7 +163,6 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                     negatives = None
                 return loss(q, p, groups, negatives)
 
-            encode = _encoder(model, ctx.device, config.runtime.precision)
             if config.optim.gradcache_chunk:
                 no_sync = model.no_sync if ctx.is_distributed else None
                 result = cached_step(encode, [batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
@@ -224,87 +229,6 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     logger.close()
     ctx.barrier()
     return summary
-
-
-def _set_runtime(config: TrainConfig) -> None:
-    import random
-
-    if config.runtime.threads:
-        torch.set_num_threads(config.runtime.threads)
-    if config.runtime.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
-
-
-def _make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSampler, int]:
-    if config.sampler.batch_size % ctx.world_size:
-        raise ConfigError(f"sampler.batch_size {config.sampler.batch_size} is not divisible by the "
-                          f"{ctx.world_size} processes")
-    sampler_config = config.sampler.sampler_config(config.seed)
-    probe = build_sampler(sampler_config, index, total_steps=config.optim.steps or 1)
-    total_steps = config.optim.steps or config.optim.epochs * len(probe)
-    if config.sampler.alpha_end is None:
-        return probe, total_steps
-    return build_sampler(sampler_config, index, total_steps=total_steps), total_steps
-
-
-def _global_batches(sampler: BatchSampler) -> Iterator:
-    while True:  # one epoch after the other; the sampler moves to the next epoch itself
-        yield from sampler
-
-
-def _seed_step(seed: int, step: int, rank: int) -> None:
-    """Seed the generators dropout draws from.  Not `torch.manual_seed`, which also queues a
-    seeding of every accelerator type with a captured stack trace (0.5 ms per call)."""
-    value = int(np.random.SeedSequence([seed, step, rank]).generate_state(1, np.uint64)[0])
-    torch.default_generator.manual_seed(value)
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.manual_seed(value)  # the current device
-
-
-def _tokenize_upfront(featurizer: Featurizer, pairs, *, with_negatives: bool) -> None:
-    started = time.perf_counter()
-    count = featurizer.warm([p.query for p in pairs], "query")
-    passages = [p.positive for p in pairs] + ([n for p in pairs for n in p.negatives] if with_negatives else [])
-    count += featurizer.warm(passages, "passage")
-    log.info("tokenised %d distinct texts in %.1f s", count, time.perf_counter() - started)
-
-
-def _encoder(model: torch.nn.Module, device: torch.device, precision: str) -> Callable[[SubBatch], Any]:
-    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda"
-                                      and torch.cuda.is_bf16_supported())
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if use_bf16 else contextlib.nullcontext
-
-    def encode(batch: SubBatch):
-        with autocast():
-            # a sentence-transformers model writes into the dict it is given: pass a copy
-            return model(dict(batch.features), task=batch.task)["sentence_embedding"]
-
-    return encode
-
-
-def _wrap(module: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
-    if not ctx.is_distributed:
-        return module
-    device_ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    # no buffer broadcast: transformer buffers (position ids) are constants, and a broadcast on
-    # every forward would deadlock when ranks make different numbers of forward passes
-    # (sub-batches differ with the slice's text lengths and hard negatives)
-    import inspect
-
-    ddp = torch.nn.parallel.DistributedDataParallel
-    no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp).parameters
-               else {"broadcast_buffers": False})
-    return ddp(module, device_ids=device_ids, **no_sync)
-
-
-def _freeze_unused(module, featurizer: Featurizer, pair, device) -> None:
-    from sentence_transformers.util import batch_to_device
-
-    features = batch_to_device(featurizer.features([pair.query], "query"), device)
-    freeze_unused_parameters(module, features, featurizer.task("query"))
 
 
 def _checkpoint(out: Path, step: int, module, optimizer, scheduler, sampler_state: dict, selection: Selection,

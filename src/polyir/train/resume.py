@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 MAY_CHANGE = ("out", "logging", "checkpoint", "eval", "runtime.threads", "data.token_cache")
 
 
-def check_resumable(out: Path, config: TrainConfig, *, resume: bool, checkpoint: Checkpoint | None) -> None:
+def check_resumable(out: Path, config: TrainConfig, *, resume: bool) -> None:
     """`ConfigError` when ``out`` holds another run (or this one, without ``resume``)."""
     saved = out / "config.yaml"
     if not resume:
@@ -29,9 +29,7 @@ def check_resumable(out: Path, config: TrainConfig, *, resume: bool, checkpoint:
             raise ConfigError(f"{out} already holds a training run; pass --resume to continue it, "
                               "or choose another --out")
         return
-    if checkpoint is None:
-        if saved.exists():
-            log.warning("%s: no checkpoint to resume from; starting from step 0", out)
+    if not saved.exists():
         return
     difference = first_difference(_comparable(load_yaml(saved)), _comparable(config.to_dict()))
     if difference:
@@ -59,6 +57,21 @@ def first_difference(before: Any, now: Any, prefix: str = "") -> tuple[str, Any,
                 return found
         return None
     return None if before == now else (prefix.rstrip("."), before, now)
+
+
+def finished_run(out: Path):
+    """The summary of a run in ``out`` that ended (completed or stopped early), else None."""
+    import json
+
+    from .summary import TrainSummary
+
+    path = out / "summary.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("stopped") not in ("completed", "early_stopping") or not (out / "final").is_dir():
+        return None
+    return TrainSummary.from_dict(data)
 
 
 def restore(checkpoint: Checkpoint, *, optimizer, scheduler, sampler, selection) -> int:

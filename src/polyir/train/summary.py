@@ -81,6 +81,13 @@ class TrainSummary:
     def epochs(self) -> float:
         return self.steps / self.batches_per_epoch
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainSummary":
+        values = {k: v for k, v in data.items() if k != "epochs"}
+        for key in ("out", "final_model", "best_model"):
+            values[key] = Path(values[key]) if values[key] is not None else None
+        return cls(**values)
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for key in ("out", "final_model", "best_model"):

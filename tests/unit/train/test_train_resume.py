@@ -97,6 +97,15 @@ def test_resume_refuses_a_changed_configuration(tmp_path, train_model_dir, synth
     assert train(harmless, resume=True, progress=False).steps == STEPS
 
 
+def test_resuming_a_finished_run_does_nothing(tmp_path, train_model_dir, synthetic_dir, uninterrupted):
+    config = config_for(tmp_path, "ref", train_model_dir, synthetic_dir / "train")
+    first = train(config, progress=False)
+    modified = (tmp_path / "ref" / "final" / "model.safetensors").stat().st_mtime_ns
+    again = train(config, resume=True, progress=False)
+    assert again == first and again.steps == STEPS
+    assert (tmp_path / "ref" / "final" / "model.safetensors").stat().st_mtime_ns == modified
+
+
 def test_resume_without_checkpoint_starts_afresh(tmp_path, train_model_dir, synthetic_dir, uninterrupted):
     config = config_for(tmp_path, "fresh", train_model_dir, synthetic_dir / "train")
     summary = train(config, resume=True, progress=False)
