@@ -9,8 +9,8 @@ truncation, special tokens, ``prompt_length``), but with the token cache on:
   sentence-transformers' per-text input inspection; this shortcut is checked once per text
   kind against ``preprocess`` on the first batch and abandoned if the ids differ;
 * `joint_features` pads queries, passages and negatives into one batch, so that the
-  encoder runs one forward pass instead of three (fewer, larger kernels: measured 16% less
-  forward + backward time for the tiny model, 6% for multilingual-e5-small) when that adds
+  encoder runs one forward pass instead of three (fewer, larger kernels: 15% less forward +
+  backward time for the tiny model, a few per cent for multilingual-e5-small; docs/benchmarks.md) when that adds
   little padding and the model treats both kinds alike (no Router, pooling that ignores
   ``prompt_length`` or equal prompt lengths).
 
