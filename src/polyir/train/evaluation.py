@@ -98,8 +98,9 @@ def dev_loss(module, pairs: Sequence[Pair], *, featurizer: Featurizer, loss: Inf
                 chunk = pairs[start:start + batch_size]
                 if len(chunk) < 2:
                     continue
+                # masked as in training: same parallel group or same positive (the loss decides whether to mask)
                 groups = mask_groups(np.array([hash((p.dataset, p.group)) for p in chunk]),
-                                     [p.positive for p in chunk] if loss.mask_same_group else None, len(chunk))
+                                     [p.positive for p in chunk], len(chunk))
                 q = _embed(module, featurizer, [p.query for p in chunk], "query", device)
                 d = _embed(module, featurizer, [p.positive for p in chunk], "passage", device)
                 value = loss(q, d, torch.from_numpy(groups).to(q.device)).loss
