@@ -163,10 +163,20 @@ def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, boun
     bounds = np.ascontiguousarray(bounds, dtype=np.int64)
     if bounds[0] != 0 or bounds[-1] != scores.shape[1] or (np.diff(bounds) < 0).any():
         raise ValueError("bounds must rise from 0 to the number of candidates")
-    return _rank_counts(np.ascontiguousarray(scores, dtype=np.float32),
-                        np.ascontiguousarray(rel_idx, dtype=np.int64),
-                        np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
-                        np.ascontiguousarray(tiekey, dtype=np.int64))
+    # numba's OpenMP threading layer shares (and resets) the thread count torch uses: run the
+    # kernel on torch's count and give torch its count back, or training after an evaluation
+    # silently runs on a different number of threads
+    import numba
+
+    threads = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return _rank_counts(np.ascontiguousarray(scores, dtype=np.float32),
+                            np.ascontiguousarray(rel_idx, dtype=np.int64),
+                            np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
+                            np.ascontiguousarray(tiekey, dtype=np.int64))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def order_by_trec(values: torch.Tensor, indices: torch.Tensor, tiekey: torch.Tensor

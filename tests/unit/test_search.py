@@ -129,3 +129,20 @@ def test_search_rejects_bad_input():
         search(np.full((2, 3), np.nan, np.float32), np.ones((4, 3), np.float32), 2)
     with pytest.raises(ValueError, match="dim"):
         search(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32), 2)
+
+
+def test_rank_counts_leaves_torch_thread_count_alone():
+    import numpy as np
+    import torch
+
+    from polyir.search import rank_counts
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        scores = np.random.default_rng(0).random((8, 20), dtype=np.float32)
+        rank_counts(scores, np.zeros((8, 1), np.int64), np.ones(8, np.int64), np.array([0, 10, 20]),
+                    np.arange(20))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

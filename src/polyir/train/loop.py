@@ -112,16 +112,12 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             **count_parameters(module), "data": data.describe()})
     dev = load_dev_sets(config.eval) if config.eval.enabled else None
 
-    threads = torch.get_num_threads()
-
     def run_evaluation(at_step: int) -> bool:
         """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
         stop = False
         if ctx.is_main:
             metrics = evaluate_model(module, dev, config.eval, prompts=prompts, featurizer=featurizer, loss=loss,
                                      batch_size=config.sampler.batch_size, device=ctx.device)
-            # numba's parallel scoring kernel resets the OpenMP thread count that torch shares
-            torch.set_num_threads(threads)
             improved = selection.update(metrics, at_step)
             logger.log("eval", at_step, {**metrics, "best": selection.best_value, "improved": improved})
             if improved and config.checkpoint.save_best:
