@@ -1,0 +1,230 @@
+"""Training speed: polyir's loop against SentenceTransformerTrainer + MultipleNegativesRankingLoss,
+and GradCache memory / speed at a large batch.
+
+    PYTHONPATH=src python benchmarks/train_speed.py                      # tiny model, all sections
+    PYTHONPATH=src python benchmarks/train_speed.py --models tiny me5 --repeats 3
+
+Sections
+  compare    pairs/s of both trainers on the same model, batch size, maximum length, prompts, data
+             (the texts of polyir's first batches), optimizer (fused AdamW, lr schedule, weight decay,
+             clipping) and loss (InfoNCE at temperature 0.05 = MNRL at scale 20), fp32 on CPU.  Each
+             measurement runs in a fresh process; the two trainers alternate; the median over
+             repeats is reported.  pairs/s counts the steps after ``--warmup`` (start-up excluded).
+  breakdown  where a polyir step spends its time (tokenising, forward + backward, optimizer step).
+  gradcache  plain batch 64 against GradCache at batch 1024 (sub-batches of 64), tiny model:
+             peak RSS and pairs/s, each in its own process.
+
+Needs the `bench` extra (datasets, accelerate) for SentenceTransformerTrainer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = {"me5": "/work/models/me5-small"}
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rate(times: list[float], batch_size: int, warmup: int) -> float:
+    """Pairs per second over the steps after ``warmup`` (times: end of each step)."""
+    return (len(times) - warmup) * batch_size / (times[-1] - times[warmup - 1])
+
+
+# ----------------------------------------------------------------------------- children
+def child_polyir(args) -> dict:
+    from polyir.train import build_config, train
+
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = build_config({
+            "model": {"name_or_path": args.model, "prompts": PROMPTS, "max_query_length": args.max_length,
+                      "max_passage_length": args.max_length},
+            "data": {"sources": [f"syn={args.data}"]}, "out": f"{tmp}/run",
+            "sampler": {"strategy": "hybrid", "batch_size": args.batch_size},
+            "optim": {"steps": args.steps, "gradcache_chunk": args.gradcache_chunk, "lr": 3e-5},
+            "runtime": {"threads": args.threads}, "checkpoint": {"every": 0}, "logging": {"every": 10}})
+        train(config, progress=False, callback=lambda info: times.append(time.perf_counter()) and False)
+    return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb()}
+
+
+def batch_pairs(data: str, batch_size: int, steps: int) -> tuple[list[str], list[str]]:
+    """The (query, positive) texts of polyir's first ``steps`` hybrid batches, in order."""
+    from polyir.sampling import SamplerConfig, build_sampler
+    from polyir.train.config import DataConfig
+    from polyir.train.data import load_training_data
+
+    data = load_training_data(DataConfig(sources=(f"syn={data}",)))
+    sampler = build_sampler(SamplerConfig("hybrid", batch_size), data.index)
+    queries, passages = [], []
+    while len(queries) < steps * batch_size:
+        for batch in sampler:
+            queries += [data.collection[i].query for i in batch.query_index]
+            passages += [data.collection[i].positive for i in batch.passage_index]
+    return queries[:steps * batch_size], passages[:steps * batch_size]
+
+
+def child_st(args) -> dict:
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
+                                       SentenceTransformerTrainingArguments, losses)
+    from transformers import TrainerCallback
+
+    torch.set_num_threads(args.threads)
+    queries, passages = batch_pairs(args.data, args.batch_size, args.steps)
+    times: list[float] = []
+
+    class Timer(TrainerCallback):
+        def on_step_end(self, *_, **__):
+            times.append(time.perf_counter())
+
+    model = SentenceTransformer(args.model, device="cpu")
+    model.max_seq_length = args.max_length
+    with tempfile.TemporaryDirectory() as tmp:
+        training_args = SentenceTransformerTrainingArguments(
+            output_dir=tmp, per_device_train_batch_size=args.batch_size, max_steps=args.steps, learning_rate=3e-5,
+            warmup_ratio=0.1, weight_decay=0.01, lr_scheduler_type="linear", max_grad_norm=1.0, logging_steps=10,
+            save_strategy="no", report_to=[], dataloader_drop_last=True, disable_tqdm=True, use_cpu=True, seed=0,
+            prompts={"anchor": PROMPTS["query"], "positive": PROMPTS["passage"]})
+        trainer = SentenceTransformerTrainer(
+            model=model, args=training_args, train_dataset=Dataset.from_dict({"anchor": queries, "positive": passages}),
+            loss=losses.MultipleNegativesRankingLoss(model, scale=20.0), callbacks=[Timer()])
+        trainer.train()
+    return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb()}
+
+
+def child_breakdown(args) -> dict:
+    """Seconds per step of each part of a polyir step (median over ``steps``)."""
+    import torch
+
+    from polyir.model import Prompts
+    from polyir.train.featurize import Featurizer
+    from polyir.train.config import ModelConfig, OptimConfig
+    from polyir.train.modeling import load_training_model
+    from polyir.train.optim import build_optimizer, parameter_groups
+
+    torch.set_num_threads(args.threads)
+    queries, passages = batch_pairs(args.data, args.batch_size, args.steps)
+    module = load_training_model(ModelConfig(args.model), device="cpu").module
+    cached = Featurizer(module, Prompts(**PROMPTS), max_query_length=args.max_length,
+                        max_passage_length=args.max_length)
+    plain = Featurizer(module, Prompts(**PROMPTS), max_query_length=args.max_length,
+                       max_passage_length=args.max_length, cache=False)
+    batches = [(queries[i:i + args.batch_size], passages[i:i + args.batch_size])
+               for i in range(0, len(queries), args.batch_size)]
+    for q, p in batches:  # fill the token cache (once per distinct text in a real run)
+        cached.features(q, "query"), cached.features(p, "passage")
+    optimizers = {"fused": build_optimizer(module, OptimConfig()),
+                  "foreach": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=True),
+                  "for-loop": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=False)}
+    parts: dict[str, list[float]] = {k: [] for k in ("tokenize", "token_cache", "forward_backward",
+                                                     *[f"adamw_{n}" for n in optimizers])}
+    for q, p in batches:
+        parts["tokenize"].append(_timed(lambda: (plain.features(q, "query"), plain.features(p, "passage"))))
+        parts["token_cache"].append(_timed(lambda: (cached.features(q, "query"), cached.features(p, "passage"))))
+        fq, fp = cached.features(q, "query"), cached.features(p, "passage")
+        parts["forward_backward"].append(_timed(lambda: (
+            module(dict(fq), task="query")["sentence_embedding"] @ module(dict(fp), task="document")[
+                "sentence_embedding"].T).logsumexp(1).mean().backward()))
+        for name, optimizer in optimizers.items():
+            parts[f"adamw_{name}"].append(_timed(optimizer.step))
+        module.zero_grad(set_to_none=True)
+    return {name: statistics.median(values[args.warmup:]) for name, values in parts.items()}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- parent
+def spawn(kind: str, model: str, data: str, args, **overrides) -> dict:
+    argv = [sys.executable, __file__, "--child", kind, "--model", model, "--data", data]
+    settings = {"steps": args.steps, "warmup": args.warmup, "batch_size": args.batch_size,
+                "max_length": args.max_length, "threads": args.threads, **overrides}
+    for key, value in settings.items():
+        if value is not None:
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+    env = {**os.environ, "POLYIR_QUIET": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{kind} child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare(root: Path) -> tuple[Path, Path]:
+    from polyir.data.synthetic import generate_synthetic
+    from polyir.modelinit import init_model
+
+    generate_synthetic(root / "syn")
+    return root / "syn" / "train", init_model("tiny", [root / "syn" / "train"], root / "tiny")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", choices=("polyir", "st", "breakdown"))
+    parser.add_argument("--model"), parser.add_argument("--data")
+    parser.add_argument("--models", nargs="+", default=["tiny"], help="tiny and/or me5")
+    parser.add_argument("--sections", nargs="+", default=["compare", "breakdown", "gradcache"])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gradcache-chunk", type=int)
+    parser.add_argument("--gradcache-steps", type=int, default=12)
+    args = parser.parse_args()
+    if args.child:
+        child = {"polyir": child_polyir, "st": child_st, "breakdown": child_breakdown}[args.child]
+        print(json.dumps(child(args)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data, tiny = prepare(Path(tmp))
+        paths = {"tiny": str(tiny), **MODELS}
+        report = {"settings": vars(args)}
+        for name in args.models:
+            if "compare" in args.sections:
+                report[f"compare/{name}"] = compare(paths[name], str(data), args)
+            if "breakdown" in args.sections:
+                report[f"breakdown/{name}"] = spawn("breakdown", paths[name], str(data), args)
+        if "gradcache" in args.sections:
+            report["gradcache"] = gradcache(str(tiny), str(data), args)
+    print(json.dumps(report, indent=2))
+
+
+def compare(model: str, data: str, args) -> dict:
+    runs: dict[str, list[dict]] = {"polyir": [], "st": []}
+    for _ in range(args.repeats):  # alternate, so that machine load hits both alike
+        for kind in runs:
+            runs[kind].append(spawn(kind, model, data, args))
+            print(f"{kind}: {runs[kind][-1]}", file=sys.stderr)
+    median = {kind: statistics.median(r["pairs_per_second"] for r in results) for kind, results in runs.items()}
+    return {"polyir_pairs_per_second": median["polyir"], "st_pairs_per_second": median["st"],
+            "speedup": median["polyir"] / median["st"], "runs": runs}
+
+
+def gradcache(model: str, data: str, args) -> dict:
+    plain = spawn("polyir", model, data, args, batch_size=64, steps=args.gradcache_steps, warmup=2)
+    cached = spawn("polyir", model, data, args, batch_size=1024, gradcache_chunk=64, steps=args.gradcache_steps,
+                   warmup=2)
+    return {"plain_64": plain, "gradcache_1024": cached,
+            "rss_ratio": cached["peak_rss_mb"] / plain["peak_rss_mb"],
+            "pairs_per_second_ratio": cached["pairs_per_second"] / plain["pairs_per_second"]}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""``polyir train``: train a retriever from a YAML configuration plus flag overrides.
+
+Precedence: the configuration file, then the dedicated flags (``--model``, ``--data``,
+...), then ``--set key.sub=value`` in the order given.  Runs under ``torchrun`` /
+``accelerate launch`` unchanged (one process per device).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+STRATEGIES = ("mono", "cross", "hybrid", "mixed")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a dense retriever (mono / cross / hybrid / mixed batches)",
+        description="Train a sentence-transformers encoder with InfoNCE over sampled batches. Everything is "
+                    "written to OUT: config.yaml, log.jsonl, checkpoints/, best/ and final/ (sentence-transformers "
+                    "models), summary.json. See docs/cli-train.md.")
+    parser.add_argument("--config", metavar="YAML", help="training configuration (see configs/)")
+    parser.add_argument("--model", metavar="NAME_OR_PATH", help="model.name_or_path: hub name or local directory")
+    parser.add_argument("--data", action="append", metavar="[NAME=]PATH",
+                        help="training source (repeatable; replaces data.sources): a pair file, an XQuAD-R-format "
+                             "directory, a SQuAD .json file, ...")
+    parser.add_argument("--dev", metavar="DIR", help="eval.dev: XQuAD-R / MLQA-R-format dev directory")
+    parser.add_argument("--strategy", choices=STRATEGIES, help="sampler.strategy")
+    parser.add_argument("--alpha", type=float, help="sampler.alpha: P(mono) for hybrid / mixed")
+    parser.add_argument("--batch-size", type=int, help="sampler.batch_size (global, all processes)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optim.steps: optimizer steps")
+    length.add_argument("--epochs", type=int, help="optim.epochs (sets optim.steps to null)")
+    parser.add_argument("--lr", type=float, help="optim.lr")
+    parser.add_argument("--seed", type=int, help="seed")
+    parser.add_argument("--out", help="output directory")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="any option, e.g. --set optim.gradcache_chunk=32 --set eval.metric=cross/AP "
+                             "(value parsed as YAML; repeatable)")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved configuration and exit")
+    parser.set_defaults(func=run)
+
+
+def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Dotted keys set by the dedicated flags."""
+    values: dict[str, object] = {}
+    if args.model:
+        values["model.name_or_path"] = args.model
+    if args.data:
+        values["data.sources"] = list(args.data)
+    for flag, key in (("dev", "eval.dev"), ("strategy", "sampler.strategy"), ("alpha", "sampler.alpha"),
+                      ("batch_size", "sampler.batch_size"), ("steps", "optim.steps"), ("lr", "optim.lr"),
+                      ("seed", "seed"), ("out", "out")):
+        if getattr(args, flag) is not None:
+            values[key] = getattr(args, flag)
+    if args.epochs is not None:
+        values["optim.epochs"] = args.epochs
+        values["optim.steps"] = None
+    return values
+
+
+def resolve_config(args: argparse.Namespace):
+    from ..config import load_yaml, set_dotted
+    from ..train.config import build_config
+
+    data = load_yaml(args.config) if args.config else {}
+    for key, value in flag_overrides(args).items():
+        data = set_dotted(data, key, value)
+    return build_config(data, args.overrides, where=args.config or "command line")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    if args.print_config:
+        sys.stdout.write(config.to_yaml())
+        return 0
+    from ..distributed import destroy_distributed
+    from ..train import train
+
+    try:
+        summary = train(config, resume=args.resume)
+    finally:
+        destroy_distributed()
+    best = f"; best {summary.metric} {summary.best_metric:.4f} at step {summary.best_step}" \
+        if summary.best_metric is not None else ""
+    print(f"trained {summary.steps} steps ({summary.stopped}), {summary.pairs_per_second:.1f} pairs/s{best}",
+          file=sys.stderr)
+    print(summary.final_model or summary.out)
+    return 0

@@ -1,0 +1,113 @@
+"""`polyir train` end to end: a tiny model on a generated synthetic set, flags, errors, SIGKILL + resume."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import polyir
+from polyir.cli import main
+
+COMMON = ["--batch-size", "16", "--lr", "1e-3", "--set", "runtime.threads=1", "--set", "model.dropout=0.1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_setup(tmp_path_factory):
+    from polyir.data.synthetic import generate_synthetic
+    from polyir.modelinit import init_model
+
+    root = tmp_path_factory.mktemp("cli-train")
+    generate_synthetic(root / "syn", n_languages=3, n_groups=200, n_eval_questions=30)
+    init_model("tiny", [root / "syn" / "train"], root / "tiny", max_seq_length=64)
+    return root
+
+
+def run(capsys, *argv):
+    code = main(["-q", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_end_to_end(tiny_setup, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "train", "--model", tiny_setup / "tiny", "--data", f"syn={tiny_setup / 'syn' / 'train'}",
+                               "--dev", tiny_setup / "syn" / "eval", "--strategy", "mixed", "--alpha", "0.3",
+                               "--steps", "6", "--out", out, *COMMON, "--set", "eval.every=3")
+    assert code == 0, stderr
+    assert stdout.strip() == str(out / "final")
+    assert "trained 6 steps (completed)" in stderr and "best multi/AP" in stderr
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["sampler"]["strategy"] == "mixed" and saved["sampler"]["alpha"] == 0.3
+    assert saved["data"]["sources"][0]["name"] == "syn" and saved["optim"]["steps"] == 6
+    assert (out / "final" / "modules.json").is_file() and (out / "best" / "best.json").is_file()
+    from sentence_transformers import SentenceTransformer
+
+    assert SentenceTransformer(str(out / "final"), device="cpu").encode(["x"]).shape == (1, 64)
+
+
+def test_flags_override_the_file_and_set_overrides_flags(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("model: {name_or_path: m}\ndata: {sources: [a.jsonl]}\nsampler: {alpha: 0.2}\n"
+                      "optim: {steps: 5}\n")
+    code, stdout, _ = run(capsys, "train", "--config", config, "--alpha", "0.3", "--set", "sampler.alpha=0.4",
+                          "--data", "x=b.jsonl", "--epochs", "2", "--print-config")
+    assert code == 0
+    resolved = yaml.safe_load(stdout)
+    assert resolved["sampler"]["alpha"] == 0.4
+    assert resolved["data"]["sources"] == [{"path": "b.jsonl", "name": "x", "format": "auto", "options": {}}]
+    assert resolved["optim"]["epochs"] == 2 and resolved["optim"]["steps"] is None
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--model", "m", "--data", "d.jsonl", "--set", "optim.foo=1"], "command line.optim: unknown key 'foo'"),
+    (["--config", "MISSING.yaml"], "MISSING.yaml: configuration file not found"),
+    (["--model", "m"], "missing required key 'data'"),
+    (["--model", "m", "--set", "data.sources=[]"], "data.sources is empty"),
+    (["--model", "TINY", "--data", "NOPE/train.jsonl", "--out", "OUT"], "NOPE/train.jsonl: file not found"),
+    (["--model", "./no-model", "--data", "DATA", "--out", "OUT"], "no-model: model directory not found"),
+])
+def test_errors_are_one_line(argv, message, tiny_setup, tmp_path, capsys):
+    argv = [a.replace("TINY", str(tiny_setup / "tiny")).replace("OUT", str(tmp_path / "o"))
+            .replace("DATA", str(tiny_setup / "syn" / "train")) for a in argv]
+    code, _, stderr = run(capsys, "train", *argv)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert lines[-1].startswith("polyir: error: ") and message in lines[-1], stderr
+    assert "Traceback" not in stderr
+
+
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    steps = "150"
+    args = ["train", "--model", str(tiny_setup / "tiny"), "--data", f"syn={tiny_setup / 'syn' / 'train'}",
+            "--steps", steps, *COMMON, "--set", "checkpoint.every=5", "--set", "checkpoint.keep_last=2"]
+    killed = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(polyir.__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "polyir.cli", "-q", *args, "--out", str(killed)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (killed / "checkpoints" / "step-00000010").exists():
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.time() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.stderr.close()
+    assert process.returncode == -signal.SIGKILL and not (killed / "final").exists()
+
+    code, _, stderr = run(capsys, *args, "--out", killed, "--resume")
+    assert code == 0, stderr
+    code, _, stderr = run(capsys, *args, "--out", tmp_path / "reference")
+    assert code == 0, stderr
+    a = load_file(str(killed / "final" / "model.safetensors"))
+    b = load_file(str(tmp_path / "reference" / "final" / "model.safetensors"))
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
+    resumed = [line for line in (killed / "log.jsonl").read_text().splitlines() if '"resume"' in line]
+    assert len(resumed) == 1
