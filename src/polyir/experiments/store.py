@@ -182,6 +182,13 @@ class ResultsStore:
                               (run_id, m.eval_set, m.kind, m.measure, json.dumps(list(m.settings)), digest,
                                len(m.settings), len(m.questions), encode_values(m.values)))
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     # ---- reading
     def hashes(self) -> set[str]:
         return {row[0] for row in self.conn.execute("SELECT hash FROM runs")}

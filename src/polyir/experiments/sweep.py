@@ -109,6 +109,7 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, executor: str = "local", ray_ad
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
     with ResultsStore(spec.db_path) as store:
+        store.set_meta("reference", spec.reference)
         outcome.collected = len(collect(spec, store, echo))
         planned = plan_sweep(spec, store, only)
         outcome.planned = len(planned)
