@@ -109,7 +109,7 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
                     "label": point.label, **dict(extra)}
             overrides = [*(model.overrides if model else ()), *(data.overrides if data else ()),
                          *_strategy_overrides(point), ("sampler.batch_size", batch_size), ("seed", seed), *extra]
-            train = build_train_dict(spec, overrides, where=f"{spec.source}: grid point ({_describe(axes)})")
+            train = build_train_dict(spec, overrides, where=f"{spec.source} (grid point {_describe(axes)}): base")
             _check_paths(train, checked, spec.source)
             runs.append(RunSpec("train", axes, train, eval_dicts, spec.select, spec.name))
     baselines = _baselines(spec, runs, eval_dicts) if spec.baseline else []

@@ -187,12 +187,12 @@ def parse_strategies(value: Any, sampler: Mapping[str, Any], where: str) -> tupl
             if name not in ("hybrid", "mixed"):
                 raise ConfigError(f"{at}: only hybrid and mixed take α values, not {name!r}")
             points += [StrategyPoint(name, _probability(a, at)) for a in _as_list(alphas)]
+        elif isinstance(item, str) and item.strip() in ("hybrid", "mixed"):  # α of the base sampler
+            points.append(StrategyPoint(item.strip(), _probability(sampler.get("alpha", 0.5), f"{at} (base α)")))
         elif isinstance(item, str):
             point = parse_strategy_label(item)
             if point.strategy == "untrained":
                 raise ConfigError(f"{at}: 'untrained' is not a training strategy (see 'baseline')")
-            if point.strategy in ("hybrid", "mixed") and point.alpha is None:
-                point = StrategyPoint(point.strategy, float(sampler.get("alpha", 0.5)))
             points.append(point)
         else:
             raise ConfigError(f"{at}: expected a strategy name or {{hybrid|mixed: [α, ...]}}, got {item!r}")
