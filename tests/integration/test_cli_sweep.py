@@ -97,6 +97,10 @@ def test_dry_run_shows_statuses_and_measured_cost(swept, capsys):
     todo = [line for line in stdout.splitlines() if " todo " in line]
     assert len(todo) == 2 and all("(database)" in line for line in todo)  # speed measured by the finished runs
     assert "5 runs: 3 done, 2 todo" in stdout
+    code, stdout, _ = run(capsys, "sweep", config_more, "--dry-run", "--calibrate")
+    todo = [line for line in stdout.splitlines() if " todo " in line]
+    assert code == 0 and all("(calibrated)" in line for line in todo)
+    assert len(list((config.parent / "main" / "runs").iterdir())) == 3  # calibration trains in a temporary dir
 
 
 def test_report_cli(swept, capsys, tmp_path):

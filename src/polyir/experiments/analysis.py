@@ -116,15 +116,16 @@ class Analysis:
     pair_tests: list[Test] = field(default_factory=list)  # every pair (all_pairs=True)
     n_resamples: int = 10_000
     alpha: float = 0.05
+    _test_index: dict = field(default_factory=dict, repr=False)
 
     def cell(self, condition, system, eval_set, kind, measure) -> Cell | None:
         return self.cells.get((condition, system, eval_set, kind, measure))
 
     def test(self, condition, system, eval_set, kind, measure) -> Test | None:
-        for t in self.tests:
-            if (t.condition, t.system, t.eval_set, t.kind, t.measure) == (condition, system, eval_set, kind, measure):
-                return t
-        return None
+        """The test of ``system`` against the reference (None: not tested)."""
+        if len(self._test_index) != len(self.tests):
+            self._test_index = {(t.condition, t.system, t.eval_set, t.kind, t.measure): t for t in self.tests}
+        return self._test_index.get((condition, system, eval_set, kind, measure))
 
     def varying(self) -> set[str]:
         """Condition fields that differ between conditions (shown in labels)."""
@@ -213,12 +214,19 @@ def _run_tests(store, analysis: Analysis, members, statistics, seed: int, *, pai
             comparisons = [(s, analysis.reference) for s in trained if s != analysis.reference]
         else:
             continue
+        loaded: dict[tuple, list[Matrix]] = {}
+
+        def matrices(*key) -> list[Matrix]:
+            if key not in loaded:
+                loaded[key] = _seed_matrices(store, members[c], *key)
+            return loaded[key]
+
         for eval_set in analysis.eval_sets:
             for kind, measure in statistics:
                 family = (c, eval_set, measure, pairs)
                 for system, reference in comparisons:
-                    a = _seed_matrices(store, members[c], system, eval_set, kind, measure)
-                    b = _seed_matrices(store, members[c], reference, eval_set, kind, measure)
+                    a = matrices(system, eval_set, kind, measure)
+                    b = matrices(reference, eval_set, kind, measure)
                     if a and b:
                         va, vb = align(a, b)
                         result = compare(va, vb, n_resamples=analysis.n_resamples, seed=seed)

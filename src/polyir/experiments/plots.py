@@ -62,8 +62,9 @@ def heatmaps(tables: SeedTables, condition: Condition, systems: Sequence[str], e
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("query language", fontsize=8)
-    for ax in axes[-1, :]:
-        ax.set_xlabel("candidate language", fontsize=8)
+    for i, ax in enumerate(list(axes.flat)[:n]):
+        if i + per_row >= n:  # the lowest panel of its column
+            ax.set_xlabel("candidate language", fontsize=8)
     if image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.04, pad=0.02, label=measure)
     fig.suptitle(title, fontsize=10)

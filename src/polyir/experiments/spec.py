@@ -9,7 +9,7 @@ checked here, before anything runs: unknown keys, bad values, missing files — 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -96,7 +96,6 @@ class SweepSpec:
     reference: str = "hybrid(0.5)"  # the report's default reference strategy
     guard_leakage: bool = True  # add every evaluation directory to data.exclude
     source: str = "sweep"  # where it came from (for messages)
-    raw: dict = field(default_factory=dict, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -140,7 +139,7 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
         evaluate=parse_eval_sets(data.get("evaluate"), f"{source}.evaluate"),
         name=str(data.get("name") or Path(source).stem), baseline=_bool(data, "baseline", True, source),
         select=select, reference=reference, guard_leakage=_bool(data, "guard_leakage", True, source),
-        source=source, raw=dict(data))
+        source=source)
     from .grid import expand  # noqa: PLC0415 - validates every grid point by building its config
 
     expand(spec)
