@@ -17,7 +17,7 @@ def register(subparsers) -> None:
                     "hybrid(0.5) and mixed(0.5) over a few seeds, evaluate them and the untrained model, and write "
                     "a report with significance tests. It is a sweep (OUT/sweep.yaml, OUT/sweep/results.db): "
                     "re-running reuses finished runs. See docs/experiments.md.")
-    p.add_argument("--out", default="demo", help="output directory (default ./demo)")
+    p.add_argument("--out", default="demo-out", help="output directory (default ./demo-out)")
     p.add_argument("--data", action="append", default=[], metavar="[NAME=]PATH",
                    help="training source instead of the synthetic set (repeatable): an XQuAD-R-format directory, "
                         "a pair file, ...; needs --eval")

@@ -24,7 +24,7 @@ PRETRAINED_LR = 3e-5  # the paper's, for fine-tuning a pre-trained encoder
 
 @dataclass(frozen=True)
 class DemoOptions:
-    out: Path = Path("demo")
+    out: Path = Path("demo-out")
     data: tuple[str, ...] = ()  # training sources (NAME=PATH or PATH); empty: the synthetic set
     eval_dir: str | None = None  # evaluation directory; None: the synthetic set's eval split
     eval_format: str = "xquad-r"

@@ -138,3 +138,18 @@ def test_identical_grid_points_are_rejected(sweep):
 def test_strategy_labels(text, point):
     assert parse_strategy_label(text) == point
     assert parse_strategy_label(point.label) == point
+
+
+def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from polyir.data import generate_synthetic
+    from polyir.experiments.spec import load_sweep
+
+    config = Path(__file__).resolve().parents[3] / "configs" / "sweep-tiny.yaml"
+    monkeypatch.chdir(tmp_path)
+    generate_synthetic("data/synthetic", n_languages=2, n_groups=20, n_eval_questions=5)
+    Path("models/tiny").mkdir(parents=True)
+    spec = load_sweep(config)
+    runs = expand(spec)
+    assert len(runs) == 1 + 4 * 2 and spec.reference == "hybrid(0.5)" and spec.db_path == Path("runs/sweep-tiny/results.db")
