@@ -221,13 +221,15 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
 
 def _runs_table(analysis: Analysis) -> str:
     header = ["run", "strategy", "model", "data", "batch", "seed", "steps", "train s", "pairs/s", "mono batches",
-              "cross items", "leakage: dropped groups"]
+              "cross items", "fallback items", "leakage: dropped groups"]
     rows = []
     for r in analysis.runs:
+        fallback = (r["sampling"] or {}).get("share_items_fallback")
         rows.append([f"`{r['hash']}`", r["label"], str(r["model"]), str(r["data"] or "–"), _num_or(r["batch_size"]),
                      _num_or(r["seed"]), _num_or(r["steps"]), _num_or(r["train_seconds"], "{:.0f}"),
                      _num_or(r["pairs_per_second"], "{:.0f}"), _num_or(r["share_mono_batches"], "{:.2f}"),
-                     _num_or(r["share_items_cross"], "{:.2f}"), _num_or(r["leakage_dropped_groups"])])
+                     _num_or(r["share_items_cross"], "{:.2f}"), _num_or(fallback, "{:.2f}"),
+                     _num_or(r["leakage_dropped_groups"])])
     return _table(header, rows)
 
 
