@@ -19,7 +19,7 @@ def register(subparsers) -> None:
                     "train and evaluate every run in its own process and directory (OUT/runs/HASH), and record "
                     "each finished run in OUT/results.db. Re-running skips finished runs and resumes interrupted "
                     "ones. See docs/experiments.md.")
-    p.add_argument("config", nargs="?", metavar="CONFIG.yaml", help="sweep file (see configs/sweep-*.yaml)")
+    p.add_argument("config", nargs="?", metavar="CONFIG.yaml", help="sweep file (see configs/sweeps/*.yaml)")
     p.add_argument("--out", help="sweep directory (overrides 'out' in the file)")
     p.add_argument("--only", action="append", default=[], metavar="KEY=VALUE|HASH",
                    help="restrict to runs whose axis KEY has VALUE (e.g. label=hybrid(0.5), seed=0, batch_size=64; "

@@ -1,7 +1,7 @@
 """Experiments: sweeps of training + evaluation runs, a SQLite results store, statistics and reports.
 
     from polyir.experiments import load_sweep, run_sweep, analyse, write_report
-    spec = load_sweep("configs/sweep-tiny.yaml")
+    spec = load_sweep("configs/sweeps/tiny.yaml")
     run_sweep(spec, jobs=2)
     write_report(spec.db_path, "report/")
 

@@ -146,7 +146,7 @@ def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
     from polyir.data import generate_synthetic
     from polyir.experiments.spec import load_sweep
 
-    config = Path(__file__).resolve().parents[3] / "configs" / "sweep-tiny.yaml"
+    config = Path(__file__).resolve().parents[3] / "configs" / "sweeps" / "tiny.yaml"
     monkeypatch.chdir(tmp_path)
     generate_synthetic("data/synthetic", n_languages=2, n_groups=20, n_eval_questions=5)
     Path("models/tiny").mkdir(parents=True)
