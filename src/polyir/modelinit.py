@@ -116,12 +116,29 @@ def train_tokenizer(lines: Iterable[str], vocab_size: int, max_length: int):
 
 
 def _round_unigram_scores(tok, digits: int = 9):
-    """The multi-threaded Unigram trainer leaves ~1e-15 noise in piece scores from run to
-    run (the pieces themselves are stable); rounding makes the saved tokenizer identical."""
+    """Make the trained tokenizer a function of its corpus.  The multi-threaded Unigram
+    trainer leaves ~1e-15 noise in piece scores, and appends the characters it must keep as
+    fallback pieces in hash-set order, with scores min − k·1e-4 given in that (random) order;
+    pieces of equal score also come out in varying order.  Rounding, giving the fallback
+    characters their scores in sorted order, and sorting the learned pieces by (score
+    descending, piece) makes the saved tokenizer — hence the ids — identical across runs."""
     from tokenizers import Tokenizer
 
     spec = json.loads(tok.to_str())
-    spec["model"]["vocab"] = [[piece, round(score, digits)] for piece, score in spec["model"]["vocab"]]
+    vocab = [[piece, round(score, digits)] for piece, score in spec["model"]["vocab"]]
+    special = [entry for entry in vocab if entry[0] in SPECIAL_TOKENS]
+    if vocab[:len(special)] != special:
+        raise AssertionError("the special tokens are expected first in the trained vocabulary")
+    learned = vocab[len(special):]
+    # the appended block: single characters 1e-4 apart, possibly followed by one piece of equal score
+    start = len(learned) - 1
+    while start > 0 and len(learned[start - 1][0]) == 1 and learned[start - 1][1] - learned[start][1] <= 1.0001e-4:
+        start -= 1
+    if start < len(learned) - 1:
+        tail = learned[start:]
+        learned[start:] = [[piece, score] for piece, (_, score) in
+                           zip(sorted(p for p, _ in tail), sorted(tail, key=lambda e: -e[1]))]
+    spec["model"]["vocab"] = special + sorted(learned, key=lambda e: (-e[1], e[0]))
     return Tokenizer.from_str(json.dumps(spec))
 
 

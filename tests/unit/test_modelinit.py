@@ -42,3 +42,16 @@ def test_missing_corpus_and_unknown_preset(tmp_path, word_corpus):
         list(iter_corpus_lines([tmp_path / "nope"]))
     with pytest.raises(InputError, match="unknown preset"):
         init_model("huge", [word_corpus], tmp_path / "m")
+
+
+def test_tokenizer_is_a_function_of_the_corpus(synthetic_dir):
+    """Multi-script corpora make the Unigram trainer append fallback characters in hash order."""
+    from polyir.modelinit import iter_corpus_lines, train_tokenizer
+
+    lines = list(iter_corpus_lines([synthetic_dir / "train"]))
+
+    def vocabulary():
+        return json.loads(train_tokenizer(lines, 2000, 126).backend_tokenizer.to_str())["model"]["vocab"]
+
+    first = vocabulary()
+    assert all(vocabulary() == first for _ in range(3))

@@ -1,0 +1,147 @@
+"""``polyir sweep``: run a grid of training + evaluation runs, resumably, into a results database.
+
+    polyir sweep CONFIG.yaml [--jobs N] [--executor local|ray] [--only KEY=VALUE ...]
+    polyir sweep CONFIG.yaml --dry-run [--calibrate]     the plan, statuses and estimated cost
+    polyir sweep CONFIG.yaml --print-commands            one command per pending run (SLURM, ...)
+    polyir sweep CONFIG.yaml --collect                   record finished run directories
+    polyir sweep --run-one OUT/runs/HASH                 one run (what every executor starts)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep", help="run a grid of train + evaluate runs into a results database (resumable)",
+        description="Expand the grid of a sweep file (strategy / alpha, batch size, seed, model, data, any option), "
+                    "train and evaluate every run in its own process and directory (OUT/runs/HASH), and record "
+                    "each finished run in OUT/results.db. Re-running skips finished runs and resumes interrupted "
+                    "ones. See docs/experiments.md.")
+    p.add_argument("config", nargs="?", metavar="CONFIG.yaml", help="sweep file (see configs/sweeps/*.yaml)")
+    p.add_argument("--out", help="sweep directory (overrides 'out' in the file)")
+    p.add_argument("--only", action="append", default=[], metavar="KEY=VALUE|HASH",
+                   help="restrict to runs whose axis KEY has VALUE (e.g. label=hybrid(0.5), seed=0, batch_size=64; "
+                        "repeat a key for alternatives) or whose hash starts with HASH; repeatable")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time (local executor; default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads per run process (OMP/MKL/NUMBA_NUM_THREADS); default: the library defaults")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: subprocesses on this machine; ray: Ray tasks (pip install 'polyir[ray]')")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: start a local Ray instance)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the plan (hash, axes, status, estimated cost)")
+    mode.add_argument("--print-commands", action="store_true",
+                      help="print one shell command per pending run (and write their spec.json)")
+    mode.add_argument("--collect", action="store_true", help="record finished run directories in the database")
+    mode.add_argument("--run-one", metavar="RUN_DIR", help="train + evaluate one run directory (spec.json)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="with --dry-run: time a few training steps per model and batch size for the estimate")
+    p.add_argument("--pairs-per-second", type=float, default=None,
+                   help="with --dry-run: training speed assumed when nothing was measured")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+
+    if args.run_one:
+        return _run_one(args.run_one)
+    if not args.config:
+        raise ConfigError("give a sweep file (polyir sweep CONFIG.yaml), or --run-one RUN_DIR")
+    from ..experiments.spec import load_sweep
+
+    spec = load_sweep(args.config, out=args.out)
+    if args.dry_run:
+        return _dry_run(spec, args)
+    if args.print_commands:
+        return _print_commands(spec, args)
+    if args.collect:
+        return _collect(spec)
+    from ..experiments.sweep import ensure_finished, run_sweep
+
+    outcome = run_sweep(spec, jobs=args.jobs, executor=args.executor, ray_address=args.ray_address,
+                        only=args.only, threads=args.threads)
+    print(f"{len(outcome.finished)} finished, {outcome.already_done} already done, {len(outcome.failed)} failed; "
+          f"results: {spec.db_path}; report: polyir report {spec.db_path} --out {spec.out / 'report'}",
+          file=sys.stderr)
+    ensure_finished(outcome)
+    return 0
+
+
+def _run_one(run_dir: str) -> int:
+    from ..experiments.runner import run_one
+    from ..experiments.sweep import key_metrics
+
+    record = run_one(run_dir)
+    print(f"{record.spec.hash}: {key_metrics(record)}", file=sys.stderr)
+    return 0
+
+
+def _dry_run(spec, args: argparse.Namespace) -> int:
+    from ..experiments.cost import DEFAULT_PAIRS_PER_SECOND, calibrate, estimate, format_seconds
+    from ..experiments.store import ResultsStore
+    from ..experiments.sweep import plan_sweep
+
+    store = ResultsStore(spec.db_path, create=False) if spec.db_path.exists() else None
+    try:
+        planned = plan_sweep(spec, store, args.only)
+        finished = store.runs() if store is not None else []
+    finally:
+        if store is not None:
+            store.close()
+    pending = [p for p in planned if p.pending]
+    calibrated = calibrate([p.spec for p in pending]) if args.calibrate else None
+    default = args.pairs_per_second or DEFAULT_PAIRS_PER_SECOND
+    header = ["hash", "status", "strategy", "model", "data", "batch", "seed", "steps", "pairs/s", "estimate"]
+    rows, total, sources = [], 0.0, set()
+    for p in planned:
+        axes = p.spec.axes
+        cost = estimate(p.spec, finished, calibrated, default)
+        if p.pending:
+            total += cost.seconds or 0.0
+            sources.add(cost.source)
+        pps = f"{cost.pairs_per_second:.0f} ({cost.source})" if cost.pairs_per_second else "-"
+        rows.append([p.spec.hash, p.status, str(axes.get("label")), str(axes.get("model")), str(axes.get("data", "-")),
+                     str(axes.get("batch_size", "-")), str(axes.get("seed", "-")), str(cost.steps or "-"), pps,
+                     format_seconds(cost.seconds) if p.pending else "-"])
+    print(_columns(header, rows))
+    counts = {s: sum(p.status == s for p in planned) for s in ("done", "finished", "partial", "failed", "todo")}
+    print(f"\n{len(planned)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+          + f"; pending cost ≈ {format_seconds(total)} of training + evaluation on one worker"
+          + (" (speed not measured for some runs: default assumed; use --calibrate)" if "default" in sources else ""))
+    return 0
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _print_commands(spec, args: argparse.Namespace) -> int:
+    from ..experiments.store import ResultsStore
+    from ..experiments.sweep import collect, plan_sweep, run_commands
+
+    with ResultsStore(spec.db_path) as store:
+        collect(spec, store)
+        planned = plan_sweep(spec, store, args.only)
+    for line in run_commands(planned):
+        print(line)
+    print(f"then: polyir sweep {args.config} --collect", file=sys.stderr)
+    return 0
+
+
+def _collect(spec) -> int:
+    from ..experiments.store import ResultsStore
+    from ..experiments.sweep import collect, plan_sweep
+
+    with ResultsStore(spec.db_path) as store:
+        added = collect(spec, store, lambda line: print(line, file=sys.stderr))
+        planned = plan_sweep(spec, store)
+    pending = sum(p.pending for p in planned)
+    print(f"collected {len(added)} run(s); {len(planned) - pending} of {len(planned)} runs in {spec.db_path}",
+          file=sys.stderr)
+    return 0

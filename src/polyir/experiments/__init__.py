@@ -1,0 +1,43 @@
+"""Experiments: sweeps of training + evaluation runs, a SQLite results store, statistics and reports.
+
+    from polyir.experiments import load_sweep, run_sweep, analyse, write_report
+    spec = load_sweep("configs/sweeps/tiny.yaml")
+    run_sweep(spec, jobs=2)
+    write_report(spec.db_path, "report/")
+
+See docs/experiments.md.  Names are resolved lazily (nothing heavy is imported up front).
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "SweepSpec": "spec",
+    "EvalSetSpec": "spec",
+    "StrategyPoint": "spec",
+    "load_sweep": "spec",
+    "parse_sweep": "spec",
+    "parse_strategy_label": "spec",
+    "RunSpec": "grid",
+    "expand": "grid",
+    "run_hash": "grid",
+    "RunRecord": "record",
+    "read_record": "record",
+    "ResultsStore": "store",
+    "run_one": "runner",
+    "plan_sweep": "sweep",
+    "run_sweep": "sweep",
+    "collect": "sweep",
+    "Analysis": "analysis",
+    "analyse": "analysis",
+    "write_report": "report",
+    "run_demo": "demo",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,103 @@
+"""Cost estimates for ``polyir sweep --dry-run``.
+
+training seconds = steps × batch size / pairs per second, with pairs per second (and the
+evaluation time) taken, in order of preference, from: a calibration (``--calibrate``:
+a few real training steps of each model × batch size), finished runs of the same model
+(and batch size) in the results database, or ``DEFAULT_PAIRS_PER_SECOND``.
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..config import set_dotted
+
+# a deliberately rough guess used only when nothing was measured: a base-size encoder on one
+# modern GPU (the paper's setting); a CPU is 10-100x slower.  Calibrate to replace it.
+DEFAULT_PAIRS_PER_SECOND = 200.0
+CALIBRATION_STEPS = 10
+
+
+@dataclass(frozen=True)
+class Estimate:
+    steps: int | None
+    pairs_per_second: float | None
+    source: str  # calibrated | database | default | none
+    train_seconds: float | None
+    eval_seconds: float | None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.train_seconds is None and self.eval_seconds is None:
+            return None
+        return (self.train_seconds or 0.0) + (self.eval_seconds or 0.0)
+
+
+def estimate(run, finished: Sequence[dict[str, Any]], calibrated: dict[tuple[str, int], float] | None = None,
+             default_pps: float = DEFAULT_PAIRS_PER_SECOND) -> Estimate:
+    """The cost of ``run`` (a `RunSpec`) from ``finished`` database rows (`ResultsStore.runs`)."""
+    model = run.axes.get("model")
+    same_model = [r for r in finished if r["model"] == model]
+    eval_times = [r["eval_seconds"] for r in same_model if r["eval_seconds"]]
+    eval_seconds = statistics.median(eval_times) if eval_times else None
+    if run.kind == "baseline":
+        return Estimate(None, None, "none", None, eval_seconds)
+    batch_size = run.axes["batch_size"]
+    steps = run.train["optim"]["steps"] or _steps_from_epochs(run, finished)
+    pps, source = _pairs_per_second(model, batch_size, same_model, calibrated or {})
+    if pps is None:
+        pps, source = default_pps, "default"
+    train_seconds = steps * batch_size / pps if steps else None
+    return Estimate(steps, pps, source, train_seconds, eval_seconds)
+
+
+def _pairs_per_second(model: str, batch_size: int, same_model: list[dict], calibrated: dict) -> tuple[float | None, str]:
+    if (model, batch_size) in calibrated:
+        return calibrated[model, batch_size], "calibrated"
+    measured = [r for r in same_model if r["pairs_per_second"]]
+    same_batch = [r["pairs_per_second"] for r in measured if r["batch_size"] == batch_size]
+    values = same_batch or [r["pairs_per_second"] for r in measured]
+    return (statistics.median(values), "database") if values else (None, "none")
+
+
+def _steps_from_epochs(run, finished: Sequence[dict[str, Any]]) -> int | None:
+    """``epochs × batches per epoch`` of a finished run on the same data and batch size."""
+    for r in finished:
+        summary = r.get("train_summary") or {}
+        if r["data"] == run.axes.get("data") and r["batch_size"] == run.axes["batch_size"] and summary:
+            return run.train["optim"]["epochs"] * summary["batches_per_epoch"]
+    return None
+
+
+def calibrate(runs: Sequence, *, steps: int = CALIBRATION_STEPS) -> dict[tuple[str, int], float]:
+    """Train ``steps`` steps (no evaluation, no checkpoints) of the first run of each model ×
+    batch size in a temporary directory and measure pairs per second."""
+    from ..train import build_config, train
+
+    measured: dict[tuple[str, int], float] = {}
+    for run in runs:
+        key = (run.axes.get("model"), run.axes.get("batch_size"))
+        if run.kind != "train" or key in measured:
+            continue
+        with tempfile.TemporaryDirectory(prefix="polyir-calibrate-") as tmp:
+            data = run.train
+            for dotted, value in (("out", str(Path(tmp) / "run")), ("optim.steps", steps), ("eval.dev", None),
+                                  ("eval.loss_data", []), ("checkpoint.every", 0), ("checkpoint.save_best", False),
+                                  ("optim.warmup_steps", 0)):
+                data = set_dotted(data, dotted, value)
+            summary = train(build_config(data, where="calibration"), progress=False)
+        measured[key] = summary.pairs_per_second
+    return measured
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

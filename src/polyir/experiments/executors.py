@@ -1,0 +1,135 @@
+"""Where runs execute: each run is one process (``polyir sweep --run-one RUN_DIR``).
+
+`execute_run` is the unit of work for every executor: it starts that process, appends its
+output to ``RUN_DIR/run.log`` and returns a small, picklable result.  The local executor
+runs it on a thread pool (``--jobs N``); the Ray executor submits the very same function
+as Ray tasks (``--executor ray``; a cluster needs a shared filesystem, docs/experiments.md).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import ConfigError
+from .runner import ERROR_FILE, LOG_FILE
+
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: str
+    returncode: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def error(self) -> str:
+        """The first line of the run's ``error.txt`` (or the exit status)."""
+        path = Path(self.run_dir) / ERROR_FILE
+        if path.exists():
+            lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            if lines:
+                return lines[0]
+        return f"exit status {self.returncode}"
+
+
+def run_command(run_dir: str | Path, python: str | None = None) -> list[str]:
+    return [python or sys.executable, "-m", "polyir.cli", "sweep", "--run-one", str(run_dir)]
+
+
+def worker_env(threads: int | None = None) -> dict[str, str]:
+    """The environment of a run process: this polyir first on the path, and a thread count
+    when given (runs share the machine: ``--jobs N`` processes × ``threads`` each)."""
+    env = dict(os.environ)
+    source_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([source_root, *filter(None, [env.get("PYTHONPATH")])])
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[var] = str(threads)
+    return env
+
+
+def execute_run(run_dir: str, cwd: str, env: dict[str, str] | None = None) -> RunResult:
+    """Run one run in its own process; its output goes to ``RUN_DIR/run.log``."""
+    started = time.perf_counter()
+    log_path = Path(run_dir) / LOG_FILE
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log.write(f"\n==== {stamp} {' '.join(run_command(run_dir))}\n".encode())
+        log.flush()
+        process = subprocess.run(run_command(run_dir), cwd=cwd, env=env or worker_env(), stdin=subprocess.DEVNULL,
+                                 stdout=log, stderr=subprocess.STDOUT, check=False)
+    return RunResult(str(run_dir), process.returncode, time.perf_counter() - started)
+
+
+def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path = ".", threads: int | None = None,
+                   on_start: Callable[[Path], None] | None = None) -> Iterator[RunResult]:
+    """Run on this machine, ``jobs`` at a time; results in order of completion."""
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    env = worker_env(threads)
+    lock = threading.Lock()
+
+    def task(run_dir: Path) -> RunResult:
+        if on_start is not None:
+            with lock:
+                on_start(run_dir)
+        return execute_run(str(run_dir), str(cwd), env)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(task, d) for d in run_dirs]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: int = 1, cwd: str | Path = ".",
+                 threads: int | None = None, on_start: Callable[[Path], None] | None = None) -> Iterator[RunResult]:
+    """Submit `execute_run` as Ray tasks (``num_cpus = threads or 1`` each).  Without ``address`` a
+    local Ray instance with ``jobs`` CPUs is started; with one, the cluster must see ``cwd`` and the
+    sweep directory at the same paths (a shared filesystem) and have polyir installed."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--executor ray needs Ray: pip install 'polyir[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs = {"address": address} if address else {"num_cpus": jobs * (threads or 1)}
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
+    try:
+        remote = ray.remote(num_cpus=threads or 1, max_retries=0)(execute_run)
+        env = worker_env(threads)
+        pending = {}
+        for run_dir in run_dirs:
+            if on_start is not None:
+                on_start(run_dir)
+            pending[remote.remote(str(Path(run_dir).resolve()), str(Path(cwd).resolve()), env)] = run_dir
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                pending.pop(ref)
+                yield ray.get(ref)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def make_executor(name: str):
+    if name not in EXECUTORS:
+        raise ConfigError(f"--executor must be one of {EXECUTORS}, got {name!r}")
+    return local_executor if name == "local" else ray_executor

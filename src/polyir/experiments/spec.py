@@ -1,0 +1,293 @@
+"""Sweep configuration: YAML -> a validated `SweepSpec` (docs/experiments.md, "Sweep configuration").
+
+A sweep file has a ``base`` training configuration (any part of `polyir.train.TrainConfig`),
+a ``grid`` of axes (strategy with α, batch size, seed, model, training data, and any dotted
+option under ``set``), the ``evaluate`` sets and the ``out`` directory.  Everything is
+checked here, before anything runs: unknown keys, bad values, missing files — each
+`ConfigError` names the file and the key.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..config import from_dict, load_yaml, to_dict
+from ..errors import ConfigError
+from ..evaluate.pipeline import EvalData, EvalOptions
+
+SWEEP_KEYS = ("name", "out", "base", "grid", "evaluate", "baseline", "select", "reference", "guard_leakage")
+GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set")
+SELECT_MODES = ("final", "best")
+STRATEGY_NAMES = {"mono": "X-X-mono", "cross": "X-Y"}
+_LABEL = re.compile(r"^(hybrid|mixed)\s*[(:=]\s*([0-9.]+)\s*\)?$")
+
+
+@dataclass(frozen=True, order=True)
+class StrategyPoint:
+    """One value of the strategy axis: a sampler strategy and, for hybrid / mixed, its α."""
+
+    strategy: str
+    alpha: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)`` (the names used in reports)."""
+        if self.alpha is None:
+            return STRATEGY_NAMES.get(self.strategy, self.strategy)
+        return f"{self.strategy}({self.alpha:g})"
+
+
+def parse_strategy_label(text: str) -> StrategyPoint:
+    """``mono`` / ``X-X-mono``, ``cross`` / ``X-Y``, ``hybrid(0.5)``, ``mixed:0.3``, ``untrained``."""
+    value = text.strip()
+    for strategy, name in STRATEGY_NAMES.items():
+        if value.lower() in (strategy, name.lower()):
+            return StrategyPoint(strategy)
+    if value == "untrained":
+        return StrategyPoint("untrained")
+    match = _LABEL.match(value)
+    if not match:
+        raise ConfigError(f"unknown strategy {text!r}: use mono, cross, hybrid(ALPHA), mixed(ALPHA) or untrained")
+    return StrategyPoint(match.group(1), _probability(float(match.group(2)), f"strategy {text!r}"))
+
+
+@dataclass(frozen=True)
+class AxisValue:
+    """A named point of the model / data axis: the dotted overrides it applies to ``base``."""
+
+    label: str
+    overrides: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class EvalSetSpec:
+    """A named evaluation set: what to load (`EvalData`) and how to score it (`EvalOptions`)."""
+
+    name: str
+    data: EvalData
+    options: EvalOptions = EvalOptions()
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "data": to_dict(self.data), "options": to_dict(self.options)}
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> "EvalSetSpec":
+        return cls(obj["name"], from_dict(EvalData, obj["data"]), from_dict(EvalOptions, obj["options"]))
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep; `polyir.experiments.grid.expand` turns it into runs."""
+
+    out: Path
+    base: dict
+    strategies: tuple[StrategyPoint, ...]
+    batch_sizes: tuple[int, ...]
+    seeds: tuple[int, ...]
+    models: tuple[AxisValue, ...]
+    data: tuple[AxisValue, ...]
+    extra_axes: tuple[tuple[str, tuple[Any, ...]], ...]
+    evaluate: tuple[EvalSetSpec, ...]
+    name: str = "sweep"
+    baseline: bool = True  # also evaluate each untrained model (one "untrained" row per model)
+    select: str = "final"  # which trained model is evaluated: final | best (by eval.metric on eval.dev)
+    reference: str = "hybrid(0.5)"  # the report's default reference strategy
+    guard_leakage: bool = True  # add every evaluation directory to data.exclude
+    source: str = "sweep"  # where it came from (for messages)
+
+    @property
+    def db_path(self) -> Path:
+        return self.out / "results.db"
+
+
+def load_sweep(path: str | Path, *, out: str | None = None) -> SweepSpec:
+    """Read and validate a sweep file (``out`` overrides its ``out``)."""
+    data = load_yaml(path)
+    if out is not None:
+        data["out"] = out
+    return parse_sweep(data, source=str(path))
+
+
+def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
+    """A `SweepSpec` from plain data; `ConfigError` naming ``source`` and the key on any problem."""
+    _check_keys(data, SWEEP_KEYS, source)
+    if not data.get("out"):
+        raise ConfigError(f"{source}: missing required key 'out' (the sweep directory)")
+    base = data.get("base") or {}
+    if not isinstance(base, Mapping):
+        raise ConfigError(f"{source}.base: expected a mapping (a training configuration)")
+    grid = data.get("grid") or {}
+    if not isinstance(grid, Mapping):
+        raise ConfigError(f"{source}.grid: expected a mapping of axes")
+    _check_keys(grid, GRID_KEYS, f"{source}.grid")
+    sampler = base.get("sampler") or {}
+    select = data.get("select", "final")
+    if select not in SELECT_MODES:
+        raise ConfigError(f"{source}.select: must be one of {SELECT_MODES}, got {select!r}")
+    reference = str(data.get("reference", "hybrid(0.5)"))
+    parse_strategy_label(reference)
+    spec = SweepSpec(
+        out=Path(str(data["out"])), base=dict(base),
+        strategies=parse_strategies(grid.get("strategy"), sampler, f"{source}.grid.strategy"),
+        batch_sizes=_int_list(grid.get("batch_size", sampler.get("batch_size", 100)), f"{source}.grid.batch_size"),
+        seeds=_int_list(grid.get("seed", base.get("seed", 0)), f"{source}.grid.seed", minimum=0),
+        models=_axis_values(grid.get("model"), "model", f"{source}.grid.model"),
+        data=_axis_values(grid.get("data"), "data", f"{source}.grid.data"),
+        extra_axes=_extra_axes(grid.get("set") or {}, f"{source}.grid.set"),
+        evaluate=parse_eval_sets(data.get("evaluate"), f"{source}.evaluate"),
+        name=str(data.get("name") or Path(source).stem), baseline=_bool(data, "baseline", True, source),
+        select=select, reference=reference, guard_leakage=_bool(data, "guard_leakage", True, source),
+        source=source)
+    from .grid import expand  # noqa: PLC0415 - validates every grid point by building its config
+
+    expand(spec)
+    return spec
+
+
+def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool, source: str) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}.{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _probability(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{where}: α must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def parse_strategies(value: Any, sampler: Mapping[str, Any], where: str) -> tuple[StrategyPoint, ...]:
+    """``[mono, cross, {hybrid: [0.3, 0.5]}, {mixed: 0.5}, hybrid(0.7)]``; default: the base sampler's."""
+    if value is None:
+        strategy = sampler.get("strategy", "hybrid")
+        value = [{strategy: sampler.get("alpha", 0.5)} if strategy in ("hybrid", "mixed") else strategy]
+    points: list[StrategyPoint] = []
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]"
+        if isinstance(item, Mapping):
+            if len(item) != 1:
+                raise ConfigError(f"{at}: write one strategy per entry, e.g. {{hybrid: [0.3, 0.5]}}")
+            (name, alphas), = item.items()
+            if name not in ("hybrid", "mixed"):
+                raise ConfigError(f"{at}: only hybrid and mixed take α values, not {name!r}")
+            points += [StrategyPoint(name, _probability(a, at)) for a in _as_list(alphas)]
+        elif isinstance(item, str) and item.strip() in ("hybrid", "mixed"):  # α of the base sampler
+            points.append(StrategyPoint(item.strip(), _probability(sampler.get("alpha", 0.5), f"{at} (base α)")))
+        elif isinstance(item, str):
+            point = parse_strategy_label(item)
+            if point.strategy == "untrained":
+                raise ConfigError(f"{at}: 'untrained' is not a training strategy (see 'baseline')")
+            points.append(point)
+        else:
+            raise ConfigError(f"{at}: expected a strategy name or {{hybrid|mixed: [α, ...]}}, got {item!r}")
+    if not points:
+        raise ConfigError(f"{where}: no strategy")
+    return _unique(points, where, lambda p: p.label)
+
+
+def _unique(items: list, where: str, key) -> tuple:
+    seen: dict = {}
+    for item in items:
+        if key(item) in seen:
+            raise ConfigError(f"{where}: {key(item)!r} appears twice")
+        seen[key(item)] = item
+    return tuple(items)
+
+
+def _int_list(value: Any, where: str, minimum: int = 1) -> tuple[int, ...]:
+    out = []
+    for v in _as_list(value):
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise ConfigError(f"{where}: expected integers >= {minimum}, got {v!r}")
+        out.append(v)
+    if not out:
+        raise ConfigError(f"{where}: empty list")
+    return _unique(out, where, lambda v: v)
+
+
+def _axis_values(value: Any, axis: str, where: str) -> tuple[AxisValue, ...]:
+    """Model / data axis entries: a string (a path, or ``NAME=PATH`` for data) or a mapping of
+    `ModelConfig` / `DataConfig` fields plus an optional ``name`` (the label in reports)."""
+    if value is None:
+        return ()
+    items = []
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]"
+        if isinstance(item, str):
+            if axis == "model":
+                items.append(AxisValue(Path(item.rstrip("/")).name or item, (("model.name_or_path", item),)))
+            else:
+                name, sep, path = item.partition("=")
+                label = name if sep and "/" not in name else Path(item.rstrip("/")).name.split(".")[0]
+                items.append(AxisValue(label, (("data.sources", [item]),)))
+        elif isinstance(item, Mapping):
+            fields = dict(item)
+            label = fields.pop("name", None)
+            if not fields:
+                raise ConfigError(f"{at}: no {axis} options given")
+            if label is None:
+                label = _default_label(axis, fields, at)
+            items.append(AxisValue(str(label), tuple((f"{axis}.{k}", v) for k, v in sorted(fields.items()))))
+        else:
+            raise ConfigError(f"{at}: expected a string or a mapping, got {item!r}")
+    return _unique(items, where, lambda a: a.label)
+
+
+def _default_label(axis: str, fields: Mapping[str, Any], where: str) -> str:
+    if axis == "model" and "name_or_path" in fields:
+        return Path(str(fields["name_or_path"]).rstrip("/")).name
+    raise ConfigError(f"{where}: give this {axis} a 'name' (its label in the results)")
+
+
+def _extra_axes(value: Any, where: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of dotted keys to lists of values")
+    axes = []
+    for key, values in value.items():
+        if key.split(".")[0] in ("out", "seed") or key in ("sampler.strategy", "sampler.alpha", "sampler.batch_size"):
+            raise ConfigError(f"{where}.{key}: this option has its own axis (strategy, batch_size, seed) or is fixed")
+        values = tuple(_as_list(values))
+        if not values:
+            raise ConfigError(f"{where}.{key}: empty list")
+        axes.append((str(key), values))
+    return tuple(axes)
+
+
+def parse_eval_sets(value: Any, where: str) -> tuple[EvalSetSpec, ...]:
+    """``evaluate``: a list of `EvalData` fields plus ``options`` (`EvalOptions` fields)."""
+    if not value:
+        raise ConfigError(f"{where}: give at least one evaluation set (dataset, data_dir)")
+    sets = []
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{at}: expected a mapping with dataset and data_dir")
+        fields = dict(item)
+        options = from_dict(EvalOptions, fields.pop("options", None) or {}, where=f"{at}.options")
+        data = from_dict(EvalData, fields, where=at)
+        from ..evaluate.measures import parse_measures  # noqa: PLC0415
+
+        try:
+            parse_measures(options.measures)
+        except ConfigError as err:
+            raise ConfigError(f"{at}.options.measures: {err}") from None
+        if not Path(data.data_dir).is_dir():
+            raise ConfigError(f"{at}.data_dir: evaluation directory not found: {data.data_dir}")
+        name = data.name or Path(data.data_dir.rstrip("/")).name
+        sets.append(EvalSetSpec(name, data, options))
+    return _unique(sets, where, lambda s: s.name)

@@ -1,0 +1,136 @@
+"""Statistics wiring and the report, on constructed results with known effects."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from expfixtures import fill, record, spec
+from polyir.errors import ConfigError
+from polyir.evaluate.stats import compare
+from polyir.experiments.analysis import align, analyse
+from polyir.experiments.report import MARK, main_table, write_report
+from polyir.experiments.store import ResultsStore
+
+# cross: X-Y clearly better than the reference, X-X-mono clearly worse; mono: X-X-mono identical
+SYSTEMS = {
+    "X-X-mono": {"mono": 0.0, "cross": -0.2, "multi": -0.1, "rank_distance": 500.0},
+    "X-Y": {"mono": -0.05, "cross": 0.05, "multi": 0.0},
+    "hybrid(0.5)": {},
+    "mixed(0.5)": {"mono": 0.0, "cross": 0.0, "multi": 0.0},
+}
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "results.db"
+    with ResultsStore(path) as store:
+        fill(store, SYSTEMS, seeds=(0, 1, 2), noise=0.0)
+    return path
+
+
+def test_cells_are_means_and_stds_over_seeds(tmp_path):
+    with ResultsStore(tmp_path / "r.db") as store:
+        for seed, effect in enumerate((0.0, 0.1, 0.2)):
+            store.record(record(spec("hybrid(0.5)", seed), {"cross": effect}))
+        analysis = analyse(store, n_resamples=1000)
+    (condition,) = analysis.conditions
+    cell = analysis.cell(condition, "hybrid(0.5)", "set", "cross", "AP")
+    assert cell.n == 3 and cell.std == pytest.approx(0.1, abs=1e-6)
+    low, high = cell.interval()
+    assert low < cell.mean < high and high - low == pytest.approx(2 * 4.302653 * 0.1 / np.sqrt(3), rel=1e-4)
+
+
+def test_tests_against_the_reference(db):
+    with ResultsStore(db, create=False) as store:
+        analysis = analyse(store, n_resamples=2000)
+    (c,) = analysis.conditions
+    assert analysis.systems[c] == ["untrained", "X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"]
+    worse = analysis.test(c, "X-X-mono", "set", "cross", "AP")
+    assert worse.result.delta == pytest.approx(-0.2, abs=1e-3) and worse.significant() and not worse.better
+    better = analysis.test(c, "X-Y", "set", "cross", "AP")
+    assert better.result.delta == pytest.approx(0.05, abs=1e-3) and better.significant() and better.better
+    same = analysis.test(c, "mixed(0.5)", "set", "mono", "AP")
+    assert same.result.delta == pytest.approx(0.0, abs=1e-6) and same.p_holm == 1.0 and not same.significant()
+    distance = analysis.test(c, "X-X-mono", "set", "bias", "rank_distance")
+    assert distance.significant() and not distance.better  # higher rank distance is worse
+    assert analysis.test(c, "untrained", "set", "cross", "AP") is None  # the baseline is not tested
+    # Holm within the table: adjusted p >= raw p, and one family per (condition, set, measure)
+    assert all(t.p_holm >= t.result.p_value for t in analysis.tests)
+    assert len({t.family for t in analysis.tests}) == 2  # AP table and rank distance
+
+
+def test_marks_appear_exactly_when_adjusted_p_is_below_alpha(db):
+    with ResultsStore(db, create=False) as store:
+        analysis = analyse(store, n_resamples=2000)
+    table = main_table(analysis, "set", "AP")
+    rows = {re.sub(r"[|*]|\(ref\)", "", line.split(" | ")[0]).strip(): line for line in table.splitlines()[2:]}
+    columns = {"mono": 2, "cross": 3, "multi": 4}
+    (c,) = analysis.conditions
+    for t in analysis.tests:
+        if t.kind not in columns:
+            continue
+        cell = rows[t.system].split(" | ")[columns[t.kind]]
+        assert (MARK in cell) == (t.p_holm < 0.05), (t.system, t.kind, cell, t.p_holm)
+        if MARK in cell:
+            assert ("▲" in cell) == t.better
+    assert MARK not in rows["hybrid(0.5)"] and MARK not in rows["untrained"]
+
+
+def test_paired_test_averages_seeds_per_question_before_comparing():
+    a = [record(spec("X-Y", s), {"cross": 0.1}, noise=0.05).matrices[1] for s in range(3)]
+    b = [record(spec("hybrid(0.5)", s), {}, noise=0.05).matrices[1] for s in range(2)]
+    va, vb = align(a, b)
+    expected = np.mean([m.values.astype(np.float64) for m in a], axis=0)
+    np.testing.assert_allclose(va, expected)
+    result = compare(va, vb, n_resamples=1000)
+    assert result.delta == pytest.approx(np.nanmean(va) - np.nanmean(vb)) and result.ci_low > 0
+
+
+def test_alignment_follows_ids_not_positions():
+    (m,) = [record(spec("X-Y"), {}, noise=0.05).matrices[0]]
+    permuted_q = np.random.default_rng(0).permutation(len(m.questions))
+    shuffled = type(m)(m.eval_set, m.kind, m.measure, m.settings[::-1], tuple(np.asarray(m.questions)[permuted_q]),
+                       m.values[::-1][:, permuted_q])
+    va, vb = align([m], [shuffled])
+    np.testing.assert_array_equal(va, vb)
+
+
+def test_reference_must_exist(db):
+    with ResultsStore(db, create=False) as store:
+        with pytest.raises(ConfigError, match="reference 'hybrid\\(0.9\\)' is not among the recorded strategies"):
+            analyse(store, reference="hybrid(0.9)")
+        with pytest.raises(ConfigError, match="at least 1000 resamples"):
+            analyse(store, n_resamples=100)
+        other = analyse(store, reference="X-Y", n_resamples=1000)
+    assert {t.reference for t in other.tests} == {"X-Y"}
+
+
+def test_report_files(db, tmp_path):
+    out = tmp_path / "report"
+    report = write_report(db, out, n_resamples=1000, all_pairs=True)
+    text = (out / "report.md").read_text()
+    for system in SYSTEMS:
+        assert f"| {system} |" in text or f"**{system}**" in text
+    assert "## Summary" in text and "hybrid(0.5) beats X-X-mono on cross-lingual AP: higher by 0.200" in text
+    assert "X-Y beats hybrid(0.5) on cross-lingual AP: higher by 0.050" in text
+    assert "no significant difference between mixed(0.5) and hybrid(0.5) on monolingual AP" in text
+    assert "### All pairs" in text and "rank distance" in text
+    figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert len(figures) == 2 and all((out / f).stat().st_size > 10_000 for f in figures)
+    assert (out / figures[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and "<table>" in html and "X-X-mono" in html
+    assert report.summary and report.table.startswith("| strategy | seeds | mono AP")
+
+
+def test_batch_size_curves_and_condition_columns(tmp_path):
+    path = tmp_path / "r.db"
+    with ResultsStore(path) as store:
+        fill(store, {"X-Y": {"cross": 0.05}, "hybrid(0.5)": {}}, seeds=(0, 1), batch_sizes=(16, 64))
+    report = write_report(path, tmp_path / "rep", n_resamples=1000)
+    text = report.markdown.read_text()
+    assert "| batch_size | strategy |" in text and "| 16 | X-Y |" in text and "| 64 | **hybrid(0.5)** (ref) |" in text
+    assert any(p.name.startswith("batch-size-") for p in report.figures)
+    assert "AP vs batch size" in text

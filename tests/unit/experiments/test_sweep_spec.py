@@ -1,0 +1,155 @@
+"""Sweep files: validation (every error names its key), grid expansion, run hashing."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from polyir.errors import ConfigError
+from polyir.experiments.grid import NOT_HASHED, canonical_json, expand, hashed_content
+from polyir.experiments.spec import StrategyPoint, parse_strategy_label, parse_sweep
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    (tmp_path / "train.jsonl").write_text("")
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "model").mkdir()
+    return {
+        "name": "t", "out": str(tmp_path / "out"),
+        "base": {"model": {"name_or_path": str(tmp_path / "model")},
+                 "data": {"sources": [f"syn={tmp_path / 'train.jsonl'}"]},
+                 "optim": {"lr": 1e-3, "steps": 20}, "logging": {"every": 5}},
+        "grid": {"strategy": ["mono", "cross", {"hybrid": [0.3, 0.5]}, "mixed(0.5)"], "seed": [0, 1],
+                 "batch_size": [16, 32]},
+        "evaluate": [{"dataset": "xquad-r", "data_dir": str(tmp_path / "eval"), "options": {"measures": ["AP"]}}],
+    }
+
+
+def test_grid_expands_to_every_point_with_baselines_first(sweep):
+    runs = expand(parse_sweep(sweep))
+    assert len(runs) == 1 + 5 * 2 * 2
+    assert runs[0].kind == "baseline" and runs[0].axes["label"] == "untrained"
+    trained = runs[1:]
+    labels = [r.axes["label"] for r in trained[:5]]
+    assert labels == ["X-X-mono", "X-Y", "hybrid(0.3)", "hybrid(0.5)", "mixed(0.5)"]  # strategies vary fastest
+    assert [(r.axes["batch_size"], r.axes["seed"]) for r in trained[::5]] == [(16, 0), (16, 1), (32, 0), (32, 1)]
+    hybrid = trained[2]
+    assert hybrid.train["sampler"] == {**hybrid.train["sampler"], "strategy": "hybrid", "alpha": 0.3, "batch_size": 16}
+    assert hybrid.train["seed"] == 0 and hybrid.train["optim"]["lr"] == 1e-3
+    # the evaluation directory joins the leakage guard of every run
+    assert sweep["evaluate"][0]["data_dir"] in hybrid.train["data"]["exclude"]
+
+
+def test_hashes_are_distinct_and_stable(sweep):
+    first = expand(parse_sweep(sweep))
+    assert len({r.hash for r in first}) == len(first)
+    reordered = copy.deepcopy(sweep)
+    reordered["base"] = dict(reversed(list(sweep["base"].items())))
+    reordered["base"]["optim"] = {"steps": 20, "lr": 0.001}  # same values, other order and spelling
+    reordered["base"]["logging"] = {"every": 1}  # not hashed: cannot change results
+    reordered["base"]["runtime"] = {"threads": 3}
+    reordered["name"] = "renamed"
+    assert [r.hash for r in expand(parse_sweep(reordered))] == [r.hash for r in first]
+    # stable across processes: the hash is SHA-256 of canonical JSON, nothing random
+    run = first[3]
+    import hashlib
+
+    assert run.hash == hashlib.sha256(canonical_json(hashed_content(run)).encode()).hexdigest()[:16]
+    assert "logging" not in hashed_content(run)["train"] and "out" not in hashed_content(run)["train"]
+    assert "threads" not in hashed_content(run)["train"]["runtime"] and "runtime.threads" in NOT_HASHED
+
+
+def test_changes_that_matter_change_the_hash(sweep):
+    base = {r.axes["label"] + str(r.axes.get("seed")) + str(r.axes.get("batch_size")): r.hash
+            for r in expand(parse_sweep(sweep))}
+    changed = copy.deepcopy(sweep)
+    changed["base"]["optim"]["lr"] = 2e-3
+    other = {r.axes["label"] + str(r.axes.get("seed")) + str(r.axes.get("batch_size")): r.hash
+             for r in expand(parse_sweep(changed))}
+    assert base["untrained" + "NoneNone"] == other["untrained" + "NoneNone"]  # the baseline does not train
+    assert all(base[k] != other[k] for k in base if not k.startswith("untrained"))
+
+
+def test_mono_and_cross_ignore_the_base_alpha(sweep):
+    a, b = copy.deepcopy(sweep), copy.deepcopy(sweep)
+    a["base"]["sampler"] = {"alpha": 0.2}
+    b["base"]["sampler"] = {"alpha": 0.9}
+    for x, y in zip(expand(parse_sweep(a)), expand(parse_sweep(b))):
+        if x.axes["strategy"] in ("mono", "cross"):
+            assert x.hash == y.hash
+
+
+def test_extra_axes_and_named_models(sweep, tmp_path):
+    (tmp_path / "other").mkdir()
+    sweep["grid"] = {"strategy": ["hybrid"], "set": {"optim.lr": [1e-3, 3e-4]},
+                     "model": [str(tmp_path / "model"), {"name": "big", "name_or_path": str(tmp_path / "other"),
+                                                         "prompts": "e5"}]}
+    runs = expand(parse_sweep(sweep))
+    trained = [r for r in runs if r.kind == "train"]
+    assert len(trained) == 4 and len(runs) == 6  # one baseline per model
+    assert {(r.axes["model"], r.axes["optim.lr"]) for r in trained} == {("model", 1e-3), ("model", 3e-4),
+                                                                        ("big", 1e-3), ("big", 3e-4)}
+    big = next(r for r in trained if r.axes["model"] == "big")
+    assert big.train["model"]["prompts"] == "e5" and big.axes["label"] == "hybrid(0.5)"
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda s: s.update(stratgy=1), "unknown key 'stratgy'"),
+    (lambda s: s["grid"].update(strategies=["mono"]), "t.yaml.grid: unknown key 'strategies'"),
+    (lambda s: s["base"]["optim"].update(lrr=1), "optim: unknown key 'lrr'"),
+    (lambda s: s["grid"].update(strategy=["mono", "hybird(0.5)"]), "unknown strategy 'hybird(0.5)'"),
+    (lambda s: s["grid"].update(strategy=[{"hybrid": [0.5, 1.5]}]), "grid.strategy[0]: α must be a number in [0, 1]"),
+    (lambda s: s["grid"].update(strategy=[{"mono": [0.5]}]), "only hybrid and mixed take α"),
+    (lambda s: s["grid"].update(strategy=["hybrid(0.5)", {"hybrid": 0.5}]), "'hybrid(0.5)' appears twice"),
+    (lambda s: s["grid"].update(seed=[0, -1]), "grid.seed: expected integers >= 0"),
+    (lambda s: s["grid"].update(batch_size=[0]), "grid.batch_size: expected integers >= 1"),
+    (lambda s: s["grid"].update(set={"seed": [1, 2]}), "grid.set.seed: this option has its own axis"),
+    (lambda s: s["grid"].update(set={"optim.warmup_ratio": [0.1, 2.0]}), "optim.warmup_ratio must be in [0, 1)"),
+    (lambda s: s["evaluate"][0].update(data_dir="/no/such/dir"), "evaluate[0].data_dir: evaluation directory not found"),
+    (lambda s: s["evaluate"][0].update(dataset="squad"), "evaluate[0].dataset"),
+    (lambda s: s["evaluate"][0]["options"].update(measures=["MAP@x"]), "evaluate[0].options.measures"),
+    (lambda s: s["evaluate"][0]["options"].update(bogus=1), "evaluate[0].options: unknown key 'bogus'"),
+    (lambda s: s.update(evaluate=[]), "evaluate: give at least one evaluation set"),
+    (lambda s: s["base"]["data"].update(sources=["/no/such/train.jsonl"]), "training data not found: /no/such/train.jsonl"),
+    (lambda s: s["base"]["model"].update(name_or_path="./no-model"), "model directory not found: ./no-model"),
+    (lambda s: s.update(select="last"), "t.yaml.select: must be one of"),
+    (lambda s: s.update(reference="hybrid"), "unknown strategy 'hybrid'"),
+    (lambda s: s.pop("out"), "missing required key 'out'"),
+])
+def test_errors_name_the_key(sweep, edit, message):
+    edit(sweep)
+    with pytest.raises(ConfigError) as err:
+        parse_sweep(sweep, source="t.yaml")
+    assert message in str(err.value), str(err.value)
+
+
+def test_identical_grid_points_are_rejected(sweep):
+    sweep["grid"] = {"strategy": ["hybrid(0.5)"], "set": {"sampler.language_weighting": ["uniform", "uniform"]}}
+    with pytest.raises(ConfigError, match="resolve to the same configuration"):
+        parse_sweep(sweep, source="t.yaml")
+
+
+@pytest.mark.parametrize("text,point", [
+    ("mono", StrategyPoint("mono")), ("X-X-mono", StrategyPoint("mono")), ("x-y", StrategyPoint("cross")),
+    ("hybrid(0.5)", StrategyPoint("hybrid", 0.5)), ("mixed:0.25", StrategyPoint("mixed", 0.25)),
+    ("hybrid(1)", StrategyPoint("hybrid", 1.0)),
+])
+def test_strategy_labels(text, point):
+    assert parse_strategy_label(text) == point
+    assert parse_strategy_label(point.label) == point
+
+
+def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from polyir.data import generate_synthetic
+    from polyir.experiments.spec import load_sweep
+
+    config = Path(__file__).resolve().parents[3] / "configs" / "sweeps" / "tiny.yaml"
+    monkeypatch.chdir(tmp_path)
+    generate_synthetic("data/synthetic", n_languages=2, n_groups=20, n_eval_questions=5)
+    Path("models/tiny").mkdir(parents=True)
+    spec = load_sweep(config)
+    runs = expand(spec)
+    assert len(runs) == 1 + 4 * 2 and spec.reference == "hybrid(0.5)" and spec.db_path == Path("runs/sweep-tiny/results.db")
