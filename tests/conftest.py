@@ -11,16 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("POLYIR_QUIET", "1")
 
-# POLYIR_SHARED_DATA points elsewhere (e.g. from a git worktree that is not next to ../shared)
-SHARED_DATA = Path(os.environ.get("POLYIR_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
-
-
-def shared_data(*parts: str) -> Path:
-    """Path under ../shared/data, or skip the test with a message when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} not present (real data lives in ../shared/data)")
-    return path
+from shared_paths import SHARED_DATA, shared_data  # noqa: E402,F401  (re-exported)
 
 
 @pytest.fixture(scope="session")

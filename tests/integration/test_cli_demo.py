@@ -50,7 +50,7 @@ def test_demo_options_are_checked(tmp_path, capsys):
 @pytest.mark.shared_data
 def test_demo_on_real_data_builds_the_same_sweep(tmp_path):
     """--data/--eval/--model give a sweep over real inputs (the sweep file only; no training here)."""
-    from conftest import shared_data
+    from shared_paths import shared_data
     from polyir.experiments.demo import DemoOptions, demo_sweep
 
     xquad = shared_data("xquad-r")

@@ -1,7 +1,7 @@
 """The loader on the real XQuAD-R (skipped when ../shared/data is absent)."""
 import pytest
 
-from conftest import shared_data  # tests/conftest.py
+from shared_paths import shared_data
 from polyir.data import load_lareqa
 
 CANDIDATES = {"ar": 1222, "de": 1276, "el": 1234, "en": 1180, "es": 1215, "hi": 1244, "ru": 1219, "th": 852,

@@ -10,7 +10,7 @@ from polyir.data.leakage import LeakageIndex
 from polyir.data.pair_files import iter_pairs
 from polyir.data.sources import parse_sources
 
-from conftest import shared_data
+from shared_paths import shared_data
 
 pytestmark = pytest.mark.shared_data
 
