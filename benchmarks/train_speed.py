@@ -55,7 +55,9 @@ def child_polyir(args) -> dict:
             "data": {"sources": [f"syn={args.data}"], "token_cache": args.token_cache}, "out": f"{tmp}/run",
             "sampler": {"strategy": "hybrid", "batch_size": args.batch_size},
             "optim": {"steps": args.steps, "gradcache_chunk": args.gradcache_chunk, "lr": 3e-5},
-            "runtime": {"threads": args.threads}, "checkpoint": {"every": 0}, "logging": {"every": 10}})
+            "runtime": {"threads": args.threads, "length_buckets": {"auto": "auto", "on": True, "off": False}[
+                args.length_buckets], "bucket_overhead": args.bucket_overhead},
+            "checkpoint": {"every": 0}, "logging": {"every": 10}})
         train(config, progress=False, callback=lambda info: times.append(time.perf_counter()) and False)
     return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb(),
             "seconds_to_first_step": times[0] - started}
@@ -163,7 +165,7 @@ def spawn(kind: str, model: str, data: str, args, **overrides) -> dict:
     argv = [sys.executable, __file__, "--child", kind, "--model", model, "--data", data]
     settings = {"steps": args.steps, "warmup": args.warmup, "batch_size": args.batch_size,
                 "max_length": args.max_length, "threads": args.threads, "token_cache": args.token_cache,
-                **overrides}
+                "length_buckets": args.length_buckets, "bucket_overhead": args.bucket_overhead, **overrides}
     for key, value in settings.items():
         if value is not None:
             argv += [f"--{key.replace('_', '-')}", str(value)]
@@ -197,6 +199,9 @@ def main() -> None:
     parser.add_argument("--gradcache-chunk", type=int)
     parser.add_argument("--token-cache", default="auto", choices=("auto", "upfront", "lazy", "off"))
     parser.add_argument("--gradcache-steps", type=int, default=12)
+    parser.add_argument("--length-buckets", default="auto", choices=("auto", "on", "off"))
+    parser.add_argument("--bucket-overhead", type=int)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), help=f"of {', '.join(VARIANTS)}")
     args = parser.parse_args()
     if args.child:
         child = {"polyir": child_polyir, "st": child_st, "breakdown": child_breakdown}[args.child]
@@ -217,22 +222,23 @@ def main() -> None:
 
 
 VARIANTS = {"polyir": ("polyir", {"token_cache": "auto"}), "polyir_lazy": ("polyir", {"token_cache": "lazy"}),
-            "st": ("st", {})}
+            "polyir_unbucketed": ("polyir", {"length_buckets": "off"}), "st": ("st", {})}
 
 
 def compare(model: str, data: str, args) -> dict:
     """polyir as configured by default (token cache ``auto``: every text tokenised once before the
     first step, for collections of up to a million pairs), polyir with the ``lazy`` token cache
     (tokenising new texts inside the steps of the first epoch, as ST does), and ST; alternating."""
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    runs: dict[str, list[dict]] = {name: [] for name in args.variants}
     for _ in range(args.repeats):  # alternate, so that machine load hits all alike
-        for name, (kind, overrides) in VARIANTS.items():
+        for name in args.variants:
+            kind, overrides = VARIANTS[name]
             runs[name].append(spawn(kind, model, data, args, **overrides))
             print(f"{name}: {runs[name][-1]}", file=sys.stderr)
     median = {name: statistics.median(r["pairs_per_second"] for r in results) for name, results in runs.items()}
-    return {**{f"{name}_pairs_per_second": value for name, value in median.items()},
-            "speedup": median["polyir"] / median["st"], "speedup_lazy": median["polyir_lazy"] / median["st"],
-            "runs": runs}
+    speedups = {f"speedup_{name}": value / median["st"] for name, value in median.items()
+                if name != "st" and "st" in median}
+    return {**{f"{name}_pairs_per_second": value for name, value in median.items()}, **speedups, "runs": runs}
 
 
 def gradcache(model: str, data: str, args) -> dict:
