@@ -17,10 +17,11 @@ from typing import Sequence
 
 import numpy as np
 
-# Fixed cost of a forward + backward pass, in padded tokens of the same model, on a CPU:
-# about 16384 / hidden_size (measured: multilingual-e5-small, hidden 384, 40-60 tokens; the
-# tiny preset, hidden 64, 150-250 tokens; docs/benchmarks.md "Training speed").
-CPU_OVERHEAD_NUMERATOR = 16384
+# Fixed cost of one more forward + backward pass in a training step, in padded tokens of the
+# same model, on a CPU: ~32768 / hidden_size.  The training step was fastest at 512 tokens for
+# the tiny preset (hidden 64) and flat around 43-170 for multilingual-e5-small (hidden 384;
+# 85 marginally best); docs/benchmarks.md "Training speed".
+CPU_OVERHEAD_NUMERATOR = 32768
 
 
 def default_overhead(hidden_size: int | None) -> int:

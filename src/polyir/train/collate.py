@@ -97,6 +97,13 @@ class ForwardPlan:
 
     batches: list[SubBatch]
     counts: tuple[int, int, int]  # queries, passages, negatives
+    tokens: int = 0  # real tokens of the step's texts
+    padded_tokens: int = 0  # tokens the passes process, padding included
+
+    def stats(self) -> dict[str, float]:
+        """For the training log: passes per step and the share of processed tokens that are padding."""
+        return {"forward_passes": float(len(self.batches)),
+                "padding": 1.0 - self.tokens / self.padded_tokens if self.padded_tokens else 0.0}
 
     def split(self, embeddings: torch.Tensor) -> list[torch.Tensor | None]:
         """Queries, passages, negatives (None: no rows) from the concatenated embeddings of
@@ -137,7 +144,9 @@ def sub_batches(featurizer: Featurizer, texts: BatchTexts, chunk: int | None, de
         batches = _chunked(featurizer, parts, chunk)
     from sentence_transformers.util import batch_to_device
 
-    return ForwardPlan([SubBatch(b.task, batch_to_device(b.features, device), b.rows) for b in batches], counts)
+    masks = [b.features["attention_mask"] for b in batches if "attention_mask" in b.features]
+    return ForwardPlan([SubBatch(b.task, batch_to_device(b.features, device), b.rows) for b in batches], counts,
+                       tokens=int(sum(int(m.sum()) for m in masks)), padded_tokens=sum(m.numel() for m in masks))
 
 
 def _bucketed(featurizer: Featurizer, parts, chunk: int | None, overhead: float) -> list[SubBatch] | None:

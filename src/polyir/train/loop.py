@@ -167,7 +167,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                 result = cached_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
             else:
                 result = direct_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale)
-            stats = result.output.as_floats()
+            stats = {**result.output.as_floats(), **plan.stats()}
             if not math.isfinite(stats["loss"]):
                 raise TrainingError(f"non-finite loss ({stats['loss']}) at step {step + 1}; stopped. "
                                     f"Last good checkpoint: {_latest_text(out)}")
