@@ -9,6 +9,9 @@ adds them in place into a dense ``.grad`` that stays allocated across steps.  Th
 the optimizer and clipping see is the same dense tensor as before (same values up to float
 summation order); only the rows that were touched are zeroed after the step.
 
+CPU only: on a GPU the dense backward costs little (a cached allocation and a fast memset),
+and the sparse path's ``index_add`` has no deterministic CUDA kernel.
+
 The zeroing by rows relies on the embedding weight being used by the embedding lookup only;
 the first `reset` checks that no other row is non-zero and falls back to zeroing the whole
 buffer if one is (as it must under DDP, where other ranks' rows arrive in the all-reduce).
@@ -40,14 +43,15 @@ class EmbeddingGradBuffer:
     @classmethod
     def attach(cls, module: torch.nn.Module, *, distributed: bool = False) -> "EmbeddingGradBuffer | None":
         """A buffer for the input embedding of ``module``'s transformer, or None when there is
-        nothing to gain (frozen or non-standard embedding)."""
+        nothing to gain (not on a CPU, frozen or non-standard embedding)."""
         from .modeling import hf_model
 
         try:
             embedding = hf_model(module).get_input_embeddings()
         except Exception:  # noqa: BLE001 - no transformer or no input embedding: leave it dense
             return None
-        if (type(embedding) is not torch.nn.Embedding or not embedding.weight.requires_grad
+        if (type(embedding) is not torch.nn.Embedding or embedding.weight.device.type != "cpu"
+                or not embedding.weight.requires_grad
                 or embedding.sparse or embedding.max_norm is not None or embedding.weight.grad is not None):
             return None
         return cls(embedding, zero_rows=not distributed)
