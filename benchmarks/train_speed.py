@@ -10,7 +10,8 @@ Sections
              clipping) and loss (InfoNCE at temperature 0.05 = MNRL at scale 20), fp32 on CPU.  Each
              measurement runs in a fresh process; the two trainers alternate; the median over
              repeats is reported.  pairs/s counts the steps after ``--warmup`` (start-up excluded).
-  breakdown  where a polyir step spends its time (tokenising, forward + backward, optimizer step).
+  breakdown  where a polyir step spends its time (tokenising, forward + backward of the batch cut in
+             different ways into forward passes, optimizer step), and the padded tokens of each cut.
   gradcache  plain batch 64 against GradCache at batch 1024 (sub-batches of 64), tiny model:
              peak RSS and pairs/s, each in its own process (plain batch 1024 for reference).
 
@@ -55,7 +56,9 @@ def child_polyir(args) -> dict:
             "data": {"sources": [f"syn={args.data}"], "token_cache": args.token_cache}, "out": f"{tmp}/run",
             "sampler": {"strategy": "hybrid", "batch_size": args.batch_size},
             "optim": {"steps": args.steps, "gradcache_chunk": args.gradcache_chunk, "lr": 3e-5},
-            "runtime": {"threads": args.threads}, "checkpoint": {"every": 0}, "logging": {"every": 10}})
+            "runtime": {"threads": args.threads, "length_buckets": {"auto": "auto", "on": True, "off": False}[
+                args.length_buckets], "bucket_overhead": args.bucket_overhead},
+            "checkpoint": {"every": 0}, "logging": {"every": 10}})
         train(config, progress=False, callback=lambda info: times.append(time.perf_counter()) and False)
     return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb(),
             "seconds_to_first_step": times[0] - started}
@@ -108,14 +111,19 @@ def child_st(args) -> dict:
 
 
 def child_breakdown(args) -> dict:
-    """Seconds per step of each part of a polyir step (median over ``steps``)."""
+    """Seconds per step of each part of a polyir step (median over ``steps``), and the padded
+    tokens of each way of cutting the batch into forward passes (mean per step)."""
     import torch
 
     from polyir.model import Prompts
-    from polyir.train.featurize import Featurizer
+    from polyir.train.collate import BatchTexts, Bucketing, sub_batches
     from polyir.train.config import ModelConfig, OptimConfig
+    from polyir.train.embedding_grad import EmbeddingGradBuffer
+    from polyir.train.featurize import Featurizer
     from polyir.train.modeling import load_training_model
     from polyir.train.optim import build_optimizer, parameter_groups
+    from polyir.train.setup import _hidden_size
+    from polyir.train.buckets import default_overhead
 
     torch.set_num_threads(args.threads)
     queries, passages = batch_pairs(args.data, args.batch_size, args.steps)
@@ -131,25 +139,57 @@ def child_breakdown(args) -> dict:
     optimizers = {"fused": build_optimizer(module, OptimConfig()),
                   "foreach": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=True),
                   "for-loop": torch.optim.AdamW(parameter_groups(module, 0.01), lr=3e-5, foreach=False)}
-    parts: dict[str, list[float]] = {k: [] for k in ("tokenize", "token_cache", "forward_backward_separate",
-                                                     "forward_backward_joint", *[f"adamw_{n}" for n in optimizers])}
+    overhead = args.bucket_overhead or default_overhead(_hidden_size(module))
+    ways = {"separate": None, "unbucketed": Bucketing(None), "bucketed": Bucketing(float(overhead))}
+    parts: dict[str, list[float]] = {k: [] for k in ("tokenize", "token_cache", *[f"forward_backward_{w}" for w in ways],
+                                                     "forward_backward_bucketed_embedding_buffer",
+                                                     *[f"adamw_{n}" for n in optimizers])}
+    tokens: dict[str, list[int]] = {"real": [], **{w: [] for w in ways}}
     for q, p in batches:
         parts["tokenize"].append(_timed(lambda: (plain.features(q, "query"), plain.features(p, "passage"))))
         parts["token_cache"].append(_timed(lambda: (cached.features(q, "query"), cached.features(p, "passage"))))
-        fq, fp = cached.features(q, "query"), cached.features(p, "passage")
-        joint = cached.joint_features([(q, "query"), (p, "passage")])
-        parts["forward_backward_separate"].append(_timed(lambda: (
-            module(dict(fq), task="query")["sentence_embedding"] @ module(dict(fp), task="document")[
-                "sentence_embedding"].T).logsumexp(1).mean().backward()))
-        if joint is not None:  # one forward pass over both kinds (what the loop does when padding allows)
+        texts = BatchTexts(q, p, [], torch.arange(len(q)))
+        for way, bucketing in ways.items():
+            plan = _separate_plan(cached, texts) if bucketing is None else sub_batches(cached, texts, None, "cpu",
+                                                                                        bucketing)
+            tokens[way].append(plan.padded_tokens)
             module.zero_grad(set_to_none=True)
-            parts["forward_backward_joint"].append(_timed(lambda: (
-                lambda e: (e[:len(q)] @ e[len(q):].T).logsumexp(1).mean().backward())(
-                module(dict(joint), task="query")["sentence_embedding"])))
+            parts[f"forward_backward_{way}"].append(_timed(lambda: _forward_backward(module, plan)))
+        tokens["real"].append(plan.tokens)
+        module.zero_grad(set_to_none=True)
+        buffer = EmbeddingGradBuffer.attach(module)  # what the loop does: the word-embedding gradient in place
+        if buffer is not None:
+            parts["forward_backward_bucketed_embedding_buffer"].append(_timed(lambda: _forward_backward(module, plan)))
+            buffer.detach()
         for name, optimizer in optimizers.items():
             parts[f"adamw_{name}"].append(_timed(optimizer.step))
         module.zero_grad(set_to_none=True)
-    return {name: statistics.median(values[args.warmup:]) for name, values in parts.items() if values[args.warmup:]}
+    out = {name: statistics.median(values[args.warmup:]) for name, values in parts.items() if values[args.warmup:]}
+    return {**out, "bucket_overhead": overhead,
+            **{f"padded_tokens_{name}": statistics.mean(values) for name, values in tokens.items()}}
+
+
+def _separate_plan(featurizer, texts):
+    """Queries and passages as two passes, each padded to its own longest text (ST's trainer)."""
+    from polyir.train.collate import ForwardPlan, SubBatch
+
+    import numpy as np
+
+    n = len(texts.queries)
+    batches = [SubBatch(featurizer.task(kind), featurizer.features(t, kind), rows)
+               for t, kind, rows in ((texts.queries, "query", np.arange(n)),
+                                     (texts.passages, "passage", np.arange(n, 2 * n)))]
+    masks = [b.features["attention_mask"] for b in batches]
+    return ForwardPlan(batches, (n, n, 0), tokens=int(sum(m.sum() for m in masks)),
+                       padded_tokens=sum(m.numel() for m in masks))
+
+
+def _forward_backward(module, plan) -> None:
+    import torch
+
+    embeddings = torch.cat([module(dict(b.features), task=b.task)["sentence_embedding"] for b in plan.batches])
+    q, p, _ = plan.split(embeddings)
+    (q @ p.T).logsumexp(1).mean().backward()
 
 
 def _timed(fn) -> float:
@@ -163,7 +203,7 @@ def spawn(kind: str, model: str, data: str, args, **overrides) -> dict:
     argv = [sys.executable, __file__, "--child", kind, "--model", model, "--data", data]
     settings = {"steps": args.steps, "warmup": args.warmup, "batch_size": args.batch_size,
                 "max_length": args.max_length, "threads": args.threads, "token_cache": args.token_cache,
-                **overrides}
+                "length_buckets": args.length_buckets, "bucket_overhead": args.bucket_overhead, **overrides}
     for key, value in settings.items():
         if value is not None:
             argv += [f"--{key.replace('_', '-')}", str(value)]
@@ -197,6 +237,9 @@ def main() -> None:
     parser.add_argument("--gradcache-chunk", type=int)
     parser.add_argument("--token-cache", default="auto", choices=("auto", "upfront", "lazy", "off"))
     parser.add_argument("--gradcache-steps", type=int, default=12)
+    parser.add_argument("--length-buckets", default="auto", choices=("auto", "on", "off"))
+    parser.add_argument("--bucket-overhead", type=int)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), help=f"of {', '.join(VARIANTS)}")
     args = parser.parse_args()
     if args.child:
         child = {"polyir": child_polyir, "st": child_st, "breakdown": child_breakdown}[args.child]
@@ -217,22 +260,23 @@ def main() -> None:
 
 
 VARIANTS = {"polyir": ("polyir", {"token_cache": "auto"}), "polyir_lazy": ("polyir", {"token_cache": "lazy"}),
-            "st": ("st", {})}
+            "polyir_unbucketed": ("polyir", {"length_buckets": "off"}), "st": ("st", {})}
 
 
 def compare(model: str, data: str, args) -> dict:
     """polyir as configured by default (token cache ``auto``: every text tokenised once before the
     first step, for collections of up to a million pairs), polyir with the ``lazy`` token cache
     (tokenising new texts inside the steps of the first epoch, as ST does), and ST; alternating."""
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    runs: dict[str, list[dict]] = {name: [] for name in args.variants}
     for _ in range(args.repeats):  # alternate, so that machine load hits all alike
-        for name, (kind, overrides) in VARIANTS.items():
+        for name in args.variants:
+            kind, overrides = VARIANTS[name]
             runs[name].append(spawn(kind, model, data, args, **overrides))
             print(f"{name}: {runs[name][-1]}", file=sys.stderr)
     median = {name: statistics.median(r["pairs_per_second"] for r in results) for name, results in runs.items()}
-    return {**{f"{name}_pairs_per_second": value for name, value in median.items()},
-            "speedup": median["polyir"] / median["st"], "speedup_lazy": median["polyir_lazy"] / median["st"],
-            "runs": runs}
+    speedups = {f"speedup_{name}": value / median["st"] for name, value in median.items()
+                if name != "st" and "st" in median}
+    return {**{f"{name}_pairs_per_second": value for name, value in median.items()}, **speedups, "runs": runs}
 
 
 def gradcache(model: str, data: str, args) -> dict:

@@ -1,4 +1,4 @@
-"""Collate: the texts of a sampled `Batch`, the loss's mask groups, and the encoder's sub-batches.
+"""Collate: the texts of a sampled `Batch`, the loss's mask groups, and the encoder's forward passes.
 
 Item ``i`` of a rank's slice is (query of example ``query_index[i]``, positive of example
 ``passage_index[i]``, up to k hard negatives of that passage-language example).  The mask
@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..types import Pair
+from .buckets import plan_buckets
 from .featurize import Featurizer
 
 if TYPE_CHECKING:
@@ -82,39 +83,103 @@ def mask_groups(groups: np.ndarray | None, positives: Sequence[str] | None, n: i
 
 @dataclass(frozen=True)
 class SubBatch:
-    """One forward pass: ``features`` of ``sizes = (queries, passages, negatives)`` texts, in that order."""
+    """One forward pass: ``features`` of the texts at ``rows`` of the rank's text list
+    (queries, then passages, then negatives)."""
 
     task: str
     features: dict
-    sizes: tuple[int, int, int]
+    rows: np.ndarray
 
 
-def sub_batches(featurizer: Featurizer, texts: BatchTexts, chunk: int | None, device) -> list[SubBatch]:
-    """The rank's texts as forward passes of at most ``chunk`` texts of each kind (None: all at
-    once).  A sub-batch holds all three kinds in one padded batch when the featurizer allows it
-    (`Featurizer.joint_features`), else one sub-batch per kind."""
+@dataclass(frozen=True)
+class ForwardPlan:
+    """The forward passes of one step and how to put their embeddings back in text order."""
+
+    batches: list[SubBatch]
+    counts: tuple[int, int, int]  # queries, passages, negatives
+    tokens: int = 0  # real tokens of the step's texts
+    padded_tokens: int = 0  # tokens the passes process, padding included
+
+    def stats(self) -> dict[str, float]:
+        """For the training log: passes per step and the share of processed tokens that are padding."""
+        return {"forward_passes": float(len(self.batches)),
+                "padding": 1.0 - self.tokens / self.padded_tokens if self.padded_tokens else 0.0}
+
+    def split(self, embeddings: torch.Tensor) -> list[torch.Tensor | None]:
+        """Queries, passages, negatives (None: no rows) from the concatenated embeddings of
+        the passes, in the order of the rank's texts."""
+        rows = np.concatenate([b.rows for b in self.batches]) if self.batches else np.zeros(0, np.int64)
+        if not np.array_equal(rows, np.arange(rows.size)):
+            inverse = np.empty_like(rows)
+            inverse[rows] = np.arange(rows.size)
+            embeddings = embeddings.index_select(0, torch.from_numpy(inverse).to(embeddings.device))
+        return [t if t.shape[0] else None for t in embeddings.split(list(self.counts))]
+
+
+@dataclass(frozen=True)
+class Bucketing:
+    """Length buckets (`polyir.train.buckets`): ``overhead`` = the cost of one more forward
+    pass in padded tokens; None: the unbucketed step (kinds in one pass when padding allows)."""
+
+    overhead: float | None = None
+
+
+def sub_batches(featurizer: Featurizer, texts: BatchTexts, chunk: int | None, device,
+                bucketing: Bucketing = Bucketing()) -> ForwardPlan:
+    """The rank's texts as forward passes.
+
+    With ``bucketing.overhead``: all texts sorted by length and cut into passes that minimise
+    padded tokens plus ``overhead`` per pass (`plan_buckets`); kinds share passes when the
+    model allows it (`Featurizer.mixes`).  ``chunk`` (GradCache) then bounds a pass to
+    ``chunk`` × the step's longest text in padded tokens.  Without: passes of at most ``chunk``
+    texts of each kind (None: all at once), all kinds in one padded batch when that adds at
+    most 15% padding (`Featurizer.joint_features`), else one pass per kind.
+    """
+    parts = [(texts.queries, "query"), (texts.passages, "passage"), (texts.negatives, "passage")]
+    counts = tuple(len(t) for t, _ in parts)
+    batches = None
+    if bucketing.overhead is not None:
+        batches = _bucketed(featurizer, parts, chunk, bucketing.overhead)
+    if batches is None:
+        batches = _chunked(featurizer, parts, chunk)
     from sentence_transformers.util import batch_to_device
 
-    size = chunk or max(len(texts.queries), len(texts.negatives), 1)
+    masks = [b.features["attention_mask"] for b in batches if "attention_mask" in b.features]
+    return ForwardPlan([SubBatch(b.task, batch_to_device(b.features, device), b.rows) for b in batches], counts,
+                       tokens=int(sum(int(m.sum()) for m in masks)), padded_tokens=sum(m.numel() for m in masks))
+
+
+def _bucketed(featurizer: Featurizer, parts, chunk: int | None, overhead: float) -> list[SubBatch] | None:
+    rows = [featurizer.rows(t, kind) if t else [] for t, kind in parts]
+    if any(r is None for r in rows):
+        return None  # no token cache: lengths unknown before tokenising
+    kinds = [kind for (t, kind) in parts for _ in t]
+    flat = [row for part in rows for row in part]
+    lengths = np.fromiter((featurizer.length(r) for r in flat), dtype=np.int64, count=len(flat))
+    max_tokens = chunk * int(lengths.max()) if chunk and flat else None
+    positions = np.arange(len(flat))
+    pools = ([positions] if featurizer.mixes(set(kinds)) else
+             [positions[np.array(kinds) == kind] for kind in ("query", "passage")])
     out = []
-    for start in range(0, max(len(texts.queries), len(texts.negatives)), size):
-        parts = [(texts.queries[start:start + size], "query"), (texts.passages[start:start + size], "passage"),
-                 (texts.negatives[start:start + size], "passage")]
-        joint = featurizer.joint_features(parts)
-        if joint is not None:
-            out.append(SubBatch("query", batch_to_device(joint, device), tuple(len(t) for t, _ in parts)))
-            continue
-        for position, (part, kind) in enumerate(parts):
-            if part:
-                sizes = tuple(len(part) if p == position else 0 for p in range(3))
-                out.append(SubBatch(featurizer.task(kind), batch_to_device(featurizer.features(part, kind), device),
-                                    sizes))
+    for pool in pools:
+        for bucket in plan_buckets(lengths[pool], overhead=overhead, max_tokens=max_tokens):
+            members = pool[bucket]
+            present = {kinds[i] for i in members}
+            task = featurizer.task(next(iter(present)) if len(present) == 1 else "query")
+            out.append(SubBatch(task, featurizer.padded([flat[i] for i in members], present), members))
     return out
 
 
-def split_embeddings(embeddings: torch.Tensor, batches: Sequence[SubBatch]) -> list[torch.Tensor | None]:
-    """Queries, passages, negatives from the concatenated embeddings of ``batches`` (None: no rows)."""
-    sizes = [n for b in batches for n in b.sizes]
-    pieces = embeddings.split(sizes)
-    kinds = [torch.cat(pieces[k::3]) for k in range(3)]
-    return [t if t.shape[0] else None for t in kinds]
+def _chunked(featurizer: Featurizer, parts, chunk: int | None) -> list[SubBatch]:
+    offsets = np.cumsum([0] + [len(t) for t, _ in parts])
+    size = chunk or max(len(parts[0][0]), len(parts[2][0]), 1)
+    out = []
+    for start in range(0, max(len(parts[0][0]), len(parts[2][0])), size):
+        pieces = [(t[start:start + size], kind, np.arange(offset + start, offset + min(start + size, len(t))))
+                  for (t, kind), offset in zip(parts, offsets)]
+        joint = featurizer.joint_features([(t, kind) for t, kind, _ in pieces])
+        if joint is not None:
+            out.append(SubBatch("query", joint, np.concatenate([r for _, _, r in pieces])))
+            continue
+        out.extend(SubBatch(featurizer.task(kind), featurizer.features(t, kind), r) for t, kind, r in pieces if t)
+    return out

@@ -189,8 +189,13 @@ class RuntimeConfig:
     precision: str = "auto"  # auto: bf16 autocast on a GPU that has it, else fp32
     threads: int | None = None  # torch CPU threads (None: torch's default)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
+    length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts
+    bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 16384 / hidden)
 
     def __post_init__(self) -> None:
+        if self.length_buckets not in (True, False, "auto"):
+            raise ConfigError(f"runtime.length_buckets must be true, false or auto, got {self.length_buckets!r}")
+        _positive_or_none("runtime.bucket_overhead", self.bucket_overhead)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"runtime.precision must be one of {PRECISIONS}, got {self.precision!r} "
                               "(fp16 needs loss scaling, which polyir does not do: use bf16)")

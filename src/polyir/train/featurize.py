@@ -8,11 +8,11 @@ truncation, special tokens, ``prompt_length``), but with the token cache on:
 * new texts go to the Hugging Face tokenizer in one batched call, skipping
   sentence-transformers' per-text input inspection; this shortcut is checked once per text
   kind against ``preprocess`` on the first batch and abandoned if the ids differ;
-* `joint_features` pads queries, passages and negatives into one batch, so that the
-  encoder runs one forward pass instead of three (fewer, larger kernels: 15% less forward +
-  backward time for the tiny model, a few per cent for multilingual-e5-small; docs/benchmarks.md) when that adds
-  little padding and the model treats both kinds alike (no Router, pooling that ignores
-  ``prompt_length`` or equal prompt lengths).
+* `padded` pads any cached texts into one forward batch, of one kind or — when the model
+  treats both kinds alike (no Router, pooling that keeps prompt tokens; `mixes`) — of
+  several; `polyir.train.collate` uses it for length buckets.  `joint_features` pads
+  queries, passages and negatives into one batch when that adds little padding (the
+  unbucketed step).
 
 Models whose features are not plain ``input_ids`` / ``attention_mask`` /
 ``token_type_ids`` fall back to ``preprocess`` on every batch.
@@ -100,21 +100,39 @@ class Featurizer:
     def joint_features(self, parts: Sequence[tuple[Sequence[str], str]]) -> dict | None:
         """One padded batch of several ``(texts, kind)`` parts, in order, or None when the parts
         are better (or must be) encoded separately."""
-        if not self._joint_ok or not self.cache:
-            return None
-        rows = [self.rows(texts, kind) for texts, kind in parts if texts]
+        rows = [self.rows(texts, kind) for texts, kind in parts if texts] if self.cache else [None]
         kinds = {kind for texts, kind in parts if texts}
-        if any(r is None for r in rows) or len(rows) < 2:
-            return None
-        constants = [self._constants[kind] for kind in kinds]
-        if any(c.get("modality") != constants[0].get("modality") for c in constants):
+        if any(r is None for r in rows) or len(rows) < 2 or not self.mixes(kinds):
             return None
         widths = [max(len(r[0]) for r in part) for part in rows]
         separate = sum(w * len(part) for w, part in zip(widths, rows))
         if max(widths) * sum(len(part) for part in rows) > JOINT_PADDING_LIMIT * separate:
             return None
-        joint = {k: v for k, v in constants[0].items() if k != "prompt_length"}
-        return {**self._pad([row for part in rows for row in part]), **joint}
+        return self.padded([row for part in rows for row in part], kinds)
+
+    def mixes(self, kinds: set[str]) -> bool:
+        """Whether texts of these (already cached) kinds may share a forward pass: the model
+        treats the kinds alike and their constant features agree."""
+        if len(kinds) < 2:
+            return True
+        if not self._joint_ok or any(kind not in self._constants for kind in kinds):
+            return False
+        modalities = {repr(self._constants[kind].get("modality")) for kind in kinds}
+        return len(modalities) == 1
+
+    def padded(self, rows: Sequence[Rows], kinds: set[str]) -> dict:
+        """The forward batch of cached ``rows`` (from `rows`) of the given kinds.  Several kinds
+        (allowed by `mixes`) drop ``prompt_length``, which differs between the kinds' prompts
+        and which pooling ignores for such models."""
+        constants = self._constants[min(kinds)]
+        if len(kinds) > 1:
+            constants = {k: v for k, v in constants.items() if k != "prompt_length"}
+        return {**self._pad(list(rows)), **constants}
+
+    @staticmethod
+    def length(row: Rows) -> int:
+        """Tokens of a cached text (special tokens and prompt included)."""
+        return len(row[0])
 
     def _remember(self, texts: list[str], kind: str) -> bool:
         if self._direct.get(kind):

@@ -24,17 +24,18 @@ from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
 from .checkpoint import latest_checkpoint, save_checkpoint
-from .collate import batch_texts, split_embeddings, sub_batches
+from .collate import batch_texts, sub_batches
 from .config import AUTO_UPFRONT_PAIRS, TrainConfig
 from .data import load_training_data
+from .embedding_grad import EmbeddingGradBuffer
 from .evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
 from .logging import RunLogger
 from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
 from .resume import check_resumable, finished_run, restore
-from .setup import (encoder, freeze_unused, global_batches, make_sampler, seed_step, set_runtime, tokenize_upfront,
-                    wrap)
+from .setup import (bucketing, encoder, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
+                    tokenize_upfront, wrap)
 from .summary import Selection, TrainSummary
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     trainable = [p for group in optimizer.param_groups for p in group["params"]]
     scheduler = build_scheduler(optimizer, config.optim, total_steps)
     model = wrap(module, ctx)
+    passes = bucketing(config, module, ctx.device)
     masking = config.loss.mask_same_group or config.loss.mask_same_positive
     loss = InfoNCE(temperature=config.loss.temperature, symmetric_weight=config.loss.symmetric_weight,
                    mask_same_group=masking)
@@ -133,6 +135,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     train_seconds, steps_this_call = 0.0, 0
     batches_of_run = global_batches(sampler)
     encode = encoder(model, ctx.device, config.runtime.precision)
+    embedding_grad = EmbeddingGradBuffer.attach(module, distributed=ctx.is_distributed)  # after DDP's wrap
     boundary = sampler.state_dict()  # sampler state after the last completed step
     bar = progress_bar(total=total_steps, initial=step, desc="train", unit="step",
                        disable=None if (progress and ctx.is_main) else True)
@@ -146,10 +149,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                                 mask_same_group=config.loss.mask_same_group,
                                 mask_same_positive=config.loss.mask_same_positive, seed=config.seed)
             groups = texts.mask_groups.to(ctx.device) if masking else None
-            batches = sub_batches(featurizer, texts, config.optim.gradcache_chunk, ctx.device)
+            plan = sub_batches(featurizer, texts, config.optim.gradcache_chunk, ctx.device, passes)
 
             def loss_fn(embeddings):
-                q, p, negatives = split_embeddings(embeddings, batches)
+                q, p, negatives = plan.split(embeddings)
                 if ctx.is_distributed:
                     q, p = ctx.all_gather_with_grad(q), ctx.all_gather_with_grad(p)
                     if config.data.hard_negatives:
@@ -161,10 +164,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
 
             if config.optim.gradcache_chunk:
                 no_sync = model.no_sync if ctx.is_distributed else None
-                result = cached_step(encode, [batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
+                result = cached_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
             else:
-                result = direct_step(encode, [batches], loss_fn, backward_scale=ctx.loss_scale)
-            stats = result.output.as_floats()
+                result = direct_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale)
+            stats = {**result.output.as_floats(), **plan.stats()}
             if not math.isfinite(stats["loss"]):
                 raise TrainingError(f"non-finite loss ({stats['loss']}) at step {step + 1}; stopped. "
                                     f"Last good checkpoint: {_latest_text(out)}")
@@ -174,6 +177,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            if embedding_grad is not None:
+                embedding_grad.reset(full=not math.isfinite(stats.get("grad_norm", 0.0)))
             step += 1
             steps_this_call += 1
             boundary = sampler.state_dict()
@@ -203,6 +208,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         raise
     finally:
         bar.close()
+        if embedding_grad is not None:
+            embedding_grad.detach()
 
     # ---- the final model and the summary
     final = None

@@ -14,7 +14,8 @@ import torch
 from ..distributed import DistContext
 from ..errors import ConfigError
 from ..sampling import BatchSampler, build_sampler
-from .collate import SubBatch
+from .buckets import default_overhead
+from .collate import Bucketing, SubBatch
 from .config import TrainConfig
 from .featurize import Featurizer
 from .modeling import freeze_unused_parameters
@@ -97,3 +98,23 @@ def freeze_unused(module, featurizer: Featurizer, pair, device) -> None:
 
     features = batch_to_device(featurizer.features([pair.query], "query"), device)
     freeze_unused_parameters(module, features, featurizer.task("query"))
+
+
+def bucketing(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> Bucketing:
+    """Length buckets as configured: ``auto`` turns them on for CPU training, where their
+    cost model was measured (docs/benchmarks.md); the pass overhead defaults to
+    ``16384 / hidden size`` tokens."""
+    setting = config.runtime.length_buckets
+    if setting is False or (setting == "auto" and device.type != "cpu"):
+        return Bucketing(None)
+    overhead = config.runtime.bucket_overhead
+    return Bucketing(float(overhead if overhead is not None else default_overhead(_hidden_size(module))))
+
+
+def _hidden_size(module: torch.nn.Module) -> int | None:
+    from .modeling import hf_model
+
+    try:
+        return int(hf_model(module).config.hidden_size)
+    except Exception:  # noqa: BLE001 - not a transformer with a config: the embedding dimension
+        return getattr(module, "get_sentence_embedding_dimension", lambda: None)()

@@ -7,7 +7,7 @@ import torch
 
 from polyir.model import Prompts, load_model
 from polyir.sampling import Batch
-from polyir.train.collate import BatchTexts, batch_texts, choose_negatives, mask_groups, split_embeddings, sub_batches
+from polyir.train.collate import BatchTexts, Bucketing, batch_texts, choose_negatives, mask_groups, sub_batches
 from polyir.train.featurize import Featurizer
 from polyir.types import Pair
 
@@ -73,13 +73,37 @@ def test_sub_batches_and_split_give_back_each_kind(module):
     texts = BatchTexts(queries=["q a", "q b", "q c"], passages=["p a", "p b", "p c"], negatives=["n a"] * 5,
                        mask_groups=torch.arange(3))
     for chunk, expected in ((None, [(3, 3, 5)]), (2, [(2, 2, 2), (1, 1, 2), (0, 0, 1)])):
-        batches = sub_batches(featurizer, texts, chunk, "cpu")
-        assert [b.sizes for b in batches] == expected
-        rows = torch.arange(sum(sum(b.sizes) for b in batches), dtype=torch.float32)[:, None]
-        q, p, n = split_embeddings(rows, batches)
-        assert q.shape[0] == 3 and p.shape[0] == 3 and n.shape[0] == 5
-        order = [kind for b in batches for kind, count in zip("qpn", b.sizes) for _ in range(count)]
-        assert [order[int(i)] for i in q.flatten()] == ["q"] * 3 and [order[int(i)] for i in n.flatten()] == ["n"] * 5
+        plan = sub_batches(featurizer, texts, chunk, "cpu")
+        assert [tuple(int(((b.rows >= lo) & (b.rows < hi)).sum()) for lo, hi in ((0, 3), (3, 6), (6, 11)))
+                for b in plan.batches] == expected
+        _check_split(plan, texts)
+
+
+def _check_split(plan, texts):
+    """Each pass's rows are real texts, every text is encoded once, and `split` puts them back."""
+    rows = np.concatenate([b.rows for b in plan.batches])
+    total = len(texts.queries) + len(texts.passages) + len(texts.negatives)
+    assert sorted(rows.tolist()) == list(range(total))
+    for batch in plan.batches:
+        assert batch.features["input_ids"].shape[0] == len(batch.rows)
+    q, p, n = plan.split(torch.from_numpy(rows).float()[:, None])  # "embedding" = the text's position
+    assert q.flatten().tolist() == list(range(3)) and p.flatten().tolist() == list(range(3, 6))
+    assert (n is None and not texts.negatives) or n.flatten().tolist() == list(range(6, total))
+
+
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_length_buckets_group_similar_lengths(module, chunk):
+    featurizer = Featurizer(module, Prompts("query: ", "passage: "))
+    texts = BatchTexts(queries=["a", "Na Nete", "b"], passages=["zototo " * 30, "ke la", "zototo " * 31],
+                       negatives=["c", "zototo " * 29], mask_groups=torch.arange(3))
+    plan = sub_batches(featurizer, texts, chunk, "cpu", Bucketing(overhead=4))
+    _check_split(plan, texts)
+    assert len(plan.batches) >= 2  # the three long passages do not pad the short texts
+    widths = [b.features["input_ids"].shape[1] for b in plan.batches]
+    long = next(b for b in plan.batches if 3 in b.rows.tolist())
+    assert 5 in long.rows.tolist() and max(widths) > 3 * min(widths)
+    if chunk:  # GradCache: at most chunk x the longest text per pass
+        assert all(b.features["attention_mask"].numel() <= chunk * max(widths) for b in plan.batches)
 
 
 def test_each_distinct_text_is_tokenised_once(module):

@@ -18,6 +18,8 @@ def config_for(tmp_path, name, model_dir, data_path, **sections):
     sections.setdefault("checkpoint", {"every": 2, "keep_last": 2})
     # dropout on: resuming must also reproduce the random masks
     sections.setdefault("model", {"name_or_path": str(model_dir), "dropout": 0.1})
+    # small length buckets: several forward passes a step, each drawing its own masks
+    sections.setdefault("runtime", {"threads": 1, "bucket_overhead": 8})
     return build_config(base_config(model_dir, data_path, tmp_path / name, **sections))
 
 
@@ -50,6 +52,7 @@ def test_stopped_and_resumed_run_equals_uninterrupted_run(tmp_path, train_model_
     assert train_losses(resumed.out) == pytest.approx(train_losses(uninterrupted.out), rel=1e-6)
     assert resumed.sampling == uninterrupted.sampling  # the sampler continued where it stopped
     assert any(r["event"] == "resume" and r["step"] == 4 for r in read_log(resumed.out))
+    assert all(r["forward_passes"] >= 2 for r in read_log(resumed.out) if r["event"] == "train")
 
 
 def test_interrupt_saves_the_last_completed_step(tmp_path, train_model_dir, synthetic_dir, uninterrupted):
