@@ -57,7 +57,7 @@ class EmbeddingGradBuffer:
         return cls(embedding, zero_rows=not distributed)
 
     def _record(self, module, args) -> None:
-        if self.zero_rows and torch.is_grad_enabled() and module.training:
+        if self.zero_rows and torch.is_grad_enabled():
             self._ids.append(args[0].detach().reshape(-1))
 
     def reset(self, *, full: bool = False) -> None:

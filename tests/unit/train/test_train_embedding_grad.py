@@ -57,7 +57,9 @@ def test_a_gradient_outside_the_batch_rows_switches_to_zeroing_everything(train_
     featurizer = Featurizer(module, Prompts("query: ", "passage: "))
     buffer = EmbeddingGradBuffer.attach(module)
     module(dict(featurizer.features(["ke la"], "query")), task="query")["sentence_embedding"].sum().backward()
-    buffer.grad[-1] += 1.0  # as a second, dense use of the weight (tied weights) would do
+    used = set(torch.cat(buffer._ids).tolist())
+    outside = next(row for row in range(buffer.grad.shape[0]) if row not in used)
+    buffer.grad[outside] += 1.0  # as a second, dense use of the weight (tied weights) would do
     buffer.reset()
     assert not buffer.zero_rows and not buffer.grad.any()
 
