@@ -53,5 +53,5 @@ study-data: $(STAMP)
 	    --skip-invalid --exclude $(STUDY)/xquad-heldout --out $(STUDY)/arcd.jsonl
 
 study: study-data study-model
-	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-me5.yaml --jobs 1
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-me5.yaml --jobs 2 --threads 1
 	$(OFFLINE) $(BIN)/polyir report runs/study-me5/results.db --out runs/study-me5/report

@@ -30,7 +30,9 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, help="sampler.batch_size (global, all processes)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optim.steps: optimizer steps")
-    length.add_argument("--epochs", type=int, help="optim.epochs (sets optim.steps to null)")
+    length.add_argument("--epochs", type=int, help="optim.epochs (sets optim.steps and optim.pairs to null)")
+    length.add_argument("--pairs", type=int,
+                        help="optim.pairs: a budget of training pairs, steps = ceil(pairs / batch size)")
     parser.add_argument("--lr", type=float, help="optim.lr")
     parser.add_argument("--seed", type=int, help="seed")
     parser.add_argument("--out", help="output directory")
@@ -54,8 +56,13 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
                       ("seed", "seed"), ("out", "out")):
         if getattr(args, flag) is not None:
             values[key] = getattr(args, flag)
+    if args.steps is not None:
+        values["optim.pairs"] = None
     if args.epochs is not None:
         values["optim.epochs"] = args.epochs
+        values["optim.steps"] = values["optim.pairs"] = None
+    if args.pairs is not None:
+        values["optim.pairs"] = args.pairs
         values["optim.steps"] = None
     return values
 

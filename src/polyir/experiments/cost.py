@@ -46,7 +46,11 @@ def estimate(run, finished: Sequence[dict[str, Any]], calibrated: dict[tuple[str
     if run.kind == "baseline":
         return Estimate(None, None, "none", None, eval_seconds)
     batch_size = run.axes["batch_size"]
-    steps = run.train["optim"]["steps"] or _steps_from_epochs(run, finished)
+    from ..train.setup import pair_budget_steps
+
+    optim = run.train["optim"]
+    steps = (optim["steps"] or pair_budget_steps(optim.get("pairs"), batch_size)
+             or _steps_from_epochs(run, finished))
     pps, source = _pairs_per_second(model, batch_size, same_model, calibrated or {})
     if pps is None:
         pps, source = default_pps, "default"
@@ -84,7 +88,7 @@ def calibrate(runs: Sequence, *, steps: int = CALIBRATION_STEPS) -> dict[tuple[s
             continue
         with tempfile.TemporaryDirectory(prefix="polyir-calibrate-") as tmp:
             data = run.train
-            for dotted, value in (("out", str(Path(tmp) / "run")), ("optim.steps", steps), ("eval.dev", None),
+            for dotted, value in (("out", str(Path(tmp) / "run")), ("optim.pairs", None), ("optim.steps", steps), ("eval.dev", None),
                                   ("eval.loss_data", []), ("checkpoint.every", 0), ("checkpoint.save_best", False),
                                   ("optim.warmup_steps", 0)):
                 data = set_dotted(data, dotted, value)

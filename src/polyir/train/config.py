@@ -161,6 +161,7 @@ class OptimConfig:
     max_grad_norm: float | None = 1.0
     steps: int | None = None  # total optimizer steps; None: epochs x batches per epoch
     epochs: int = 1
+    pairs: int | None = None  # training budget in pairs: steps = ceil(pairs / batch size) (equal data across batch sizes)
     gradcache_chunk: int | None = None  # sub-batch size per rank; None: plain (uncached) step
 
     def __post_init__(self) -> None:
@@ -180,6 +181,9 @@ class OptimConfig:
             raise ConfigError(f"optim.max_grad_norm must be positive (or null), got {self.max_grad_norm}")
         _positive_or_none("optim.steps", self.steps)
         _positive_or_none("optim.epochs", self.epochs)
+        _positive_or_none("optim.pairs", self.pairs)
+        if self.pairs is not None and self.steps is not None:
+            raise ConfigError(f"optim.pairs ({self.pairs}) and optim.steps ({self.steps}) are alternatives: set one")
         _positive_or_none("optim.gradcache_chunk", self.gradcache_chunk)
 
 

@@ -38,11 +38,17 @@ def make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSam
         raise ConfigError(f"sampler.batch_size {config.sampler.batch_size} is not divisible by the "
                           f"{ctx.world_size} processes")
     sampler_config = config.sampler.sampler_config(config.seed)
-    probe = build_sampler(sampler_config, index, total_steps=config.optim.steps or 1)
-    total_steps = config.optim.steps or config.optim.epochs * len(probe)
+    fixed = config.optim.steps or pair_budget_steps(config.optim.pairs, config.sampler.batch_size)
+    probe = build_sampler(sampler_config, index, total_steps=fixed or 1)
+    total_steps = fixed or config.optim.epochs * len(probe)
     if config.sampler.alpha_end is None:
         return probe, total_steps
     return build_sampler(sampler_config, index, total_steps=total_steps), total_steps
+
+
+def pair_budget_steps(pairs: int | None, batch_size: int) -> int | None:
+    """Optimizer steps for a budget of ``pairs`` training pairs (None without a budget)."""
+    return None if pairs is None else -(-pairs // batch_size)
 
 
 def global_batches(sampler: BatchSampler) -> Iterator:

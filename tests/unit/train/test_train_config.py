@@ -66,6 +66,8 @@ def test_sampling_options_mirror_sampler_config_fields():
     ({**MINIMAL, "eval": {"metric": "best"}}, "eval.metric must be KIND/MEASURE"),
     ({**MINIMAL, "runtime": {"precision": "fp16"}}, "use bf16"),
     ({**MINIMAL, "optim": {"warmup_ratio": 1.5}}, "optim.warmup_ratio"),
+    ({**MINIMAL, "optim": {"pairs": 100, "steps": 5}}, "are alternatives: set one"),
+    ({**MINIMAL, "optim": {"pairs": 0}}, "optim.pairs"),
     ({**MINIMAL, "model": {"name_or_path": "m", "truncate_layers": 0}}, "model.truncate_layers"),
     ({**MINIMAL, "data": {"sources": [{"path": "x", "format": "csv"}]}}, "data source format must be one of"),
 ])
@@ -113,3 +115,10 @@ def test_resolved_config_is_plain_data():
     data = config.to_dict()
     assert data["data"]["sources"] == [{"path": "d.jsonl", "name": "", "format": "auto", "options": {}}]
     assert from_dict(TrainConfig, data) == config
+
+
+def test_a_pair_budget_gives_equal_data_across_batch_sizes():
+    from polyir.train.setup import pair_budget_steps
+
+    assert pair_budget_steps(None, 32) is None
+    assert [pair_budget_steps(1000, b) for b in (32, 100, 128, 1000, 4096)] == [32, 10, 8, 1, 1]

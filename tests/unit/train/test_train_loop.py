@@ -105,3 +105,8 @@ def test_batch_size_must_divide_over_processes(tmp_path, train_model_dir, synthe
     with pytest.raises(ConfigError, match="batch_size 16 is not divisible by the 3 processes"):
         train(config, progress=False)
     assert torch.get_num_threads() >= 1
+
+
+def test_a_pair_budget_sets_the_steps(tmp_path, train_model_dir, synthetic_dir):
+    summary = run(tmp_path, "pairs", train_model_dir, synthetic_dir / "train", optim={"pairs": 40, "steps": None})
+    assert summary.steps == summary.total_steps == 3  # ceil(40 / 16)
