@@ -13,11 +13,11 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[test,faiss,parquet,translate]"
+	$(BIN)/python -m pip install -q -e ".[test,faiss,parquet,translate,ctranslate2,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)
