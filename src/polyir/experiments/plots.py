@@ -115,6 +115,11 @@ def alpha_curves(analysis: Analysis, condition: Condition, eval_set: str, measur
         ax.set_xlabel("α = P(monolingual)", fontsize=8)
         ax.set_xlim(-0.05, 1.05)
         ax.grid(alpha=0.3)
+    return _finish_panels(fig, axes, measure, title, path)
+
+
+def _finish_panels(fig, axes, measure: str, title: str, path: Path) -> Path:
+    """A row of panels: y label on the first, one legend on the right, the title, saved."""
     axes[0].set_ylabel(measure, fontsize=8)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right center", fontsize=7)
@@ -147,8 +152,4 @@ def batch_size_curves(analysis: Analysis, conditions: Sequence[Condition], eval_
         ax.set_title(f"{KIND_TITLES[kind]} {measure}", fontsize=9)
         ax.set_xlabel("batch size", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(measure, fontsize=8)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right center", fontsize=7)
-    fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return _finish_panels(fig, axes, measure, title, path)
