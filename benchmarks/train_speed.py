@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MODELS = {"me5": "/work/models/me5-small"}
+MODELS = {"me5": os.environ.get("POLYIR_ME5", "models/me5-small")}  # make study-model builds it there
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
