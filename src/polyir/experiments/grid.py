@@ -133,11 +133,14 @@ def _label(value, base: dict, axis: str) -> str:
     if axis == "model":
         return Path(str((base.get("model") or {}).get("name_or_path", "model")).rstrip("/")).name
     sources = (base.get("data") or {}).get("sources") or []
-    first = sources[0] if sources else "data"
-    if isinstance(first, Mapping):
-        return str(first.get("name") or Path(str(first.get("path"))).name)
-    name, sep, _ = str(first).partition("=")
-    return name if sep and "/" not in name else Path(str(first).rstrip("/")).name.split(".")[0]
+    return "+".join(_source_label(source) for source in sources) or "data"
+
+
+def _source_label(source) -> str:
+    if isinstance(source, Mapping):
+        return str(source.get("name") or Path(str(source.get("path"))).name)
+    name, sep, _ = str(source).partition("=")
+    return name if sep and "/" not in name else Path(str(source).rstrip("/")).name.split(".")[0]
 
 
 def _strategy_overrides(point: StrategyPoint) -> list[tuple[str, Any]]:

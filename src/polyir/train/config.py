@@ -194,7 +194,7 @@ class RuntimeConfig:
     threads: int | None = None  # torch CPU threads (None: torch's default)
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
     length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts
-    bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 16384 / hidden)
+    bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 32768 / hidden)
 
     def __post_init__(self) -> None:
         if self.length_buckets not in (True, False, "auto"):

@@ -109,7 +109,7 @@ def freeze_unused(module, featurizer: Featurizer, pair, device) -> None:
 def bucketing(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> Bucketing:
     """Length buckets as configured: ``auto`` turns them on for CPU training, where their
     cost model was measured (docs/benchmarks.md); the pass overhead defaults to
-    ``16384 / hidden size`` tokens."""
+    ``32768 / hidden size`` tokens."""
     setting = config.runtime.length_buckets
     if setting is False or (setting == "auto" and device.type != "cpu"):
         return Bucketing(None)

@@ -153,3 +153,11 @@ def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
     spec = load_sweep(config)
     runs = expand(spec)
     assert len(runs) == 1 + 4 * 2 and spec.reference == "hybrid(0.5)" and spec.db_path == Path("runs/sweep-tiny/results.db")
+
+
+def test_the_data_label_of_a_base_with_several_sources_names_them_all(sweep, tmp_path):
+    assert expand(parse_sweep(sweep))[1].axes["data"] == "syn"
+    (tmp_path / "more.jsonl").write_text("")
+    sweep["base"]["data"]["sources"] += [{"name": "extra", "path": str(tmp_path / "more.jsonl")},
+                                         str(tmp_path / "more.jsonl")]
+    assert expand(parse_sweep(sweep))[1].axes["data"] == "syn+extra+more"
