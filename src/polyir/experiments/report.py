@@ -211,12 +211,18 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
                 path = figures.get((kind, eval_set, c))
                 if path:
                     parts.append(f"![{caption}]({path.name})")
+                    if kind == "alpha":
+                        parts.append(ERROR_BARS)
         for (kind, es, key), path in figures.items():
             if kind == "batch" and es == eval_set and path:
                 parts += [f"## {eval_set}: {measure} vs batch size ({key.describe(('model', 'data', 'extra'))})",
-                          f"![{measure} vs batch size]({path.name})"]
+                          f"![{measure} vs batch size]({path.name})", ERROR_BARS]
     parts += ["## Runs", _runs_table(analysis)]
     return parts, summary
+
+
+ERROR_BARS = ("_Error bars: 95% Student-t interval of the mean across seeds (wide with few seeds: t = 4.30 for "
+              "3 seeds). The paired per-question tests in the tables above are the sharper comparison._")
 
 
 def _runs_table(analysis: Analysis) -> str:
