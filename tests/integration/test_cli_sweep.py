@@ -77,6 +77,7 @@ def test_run_directory_layout_and_realised_composition(swept):
     run_dir = Path(hybrid["run_dir"])
     assert {"spec.json", "record.json", "per_query.npz", "run.log", "train", "eval"} <= {p.name for p in run_dir.iterdir()}
     assert (run_dir / "eval" / "syn" / "metrics.json").is_file() and (run_dir / "train" / "final").is_dir()
+    assert not (run_dir / "train" / "checkpoints").exists()  # resume state, deleted once recorded
     assert hybrid["steps"] == 6 and hybrid["share_items_cross"] + hybrid["share_mono_batches"] == pytest.approx(1.0)
     assert runs["X-Y"]["share_items_cross"] == 1.0 and hybrid["leakage"] is not None
 
@@ -148,6 +149,7 @@ def test_sigkill_mid_run_resumes_and_collect_is_idempotent(tmp_path, synthetic_d
     with ResultsStore(tmp_path / "killed" / "results.db", create=False) as store:
         (trained,) = [r for r in store.runs() if r["kind"] == "train"]
         assert trained["steps"] == 150 and trained["train_summary"]["resumed_from"] >= 10
+    assert not checkpoints.exists() and (run_dir / "train" / "final").is_dir()
     code, _, stderr = run(capsys, "sweep", config, "--collect")
     assert "collected 0 run(s); 1 of 2 runs" in stderr  # recorded once, never twice
 

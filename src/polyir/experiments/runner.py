@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import logging
 import platform
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -103,6 +104,9 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
                        {"host": platform.node(), "polyir_version": __version__, "model": str(model),
                         "evaluation": details})
     write_record(run_dir, record)
+    # checkpoints only serve resuming; once the record exists the run is never resumed again
+    # (final/ and best/ stay): at 1.3 GB per multilingual-e5-small run they would fill the disk
+    shutil.rmtree(run_dir / "train" / "checkpoints", ignore_errors=True)
     return record
 
 
