@@ -4,14 +4,13 @@ collect, the Ray executor, one-line configuration errors."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from processes import sigkill_when
 
 import polyir
 from polyir.cli import main
@@ -126,15 +125,8 @@ def test_sigkill_mid_run_resumes_and_collect_is_idempotent(tmp_path, synthetic_d
     assert command.startswith("polyir sweep --run-one ") and (run_dir / "spec.json").is_file()
     process = subprocess.Popen([sys.executable, "-m", "polyir.cli", *command.split()[1:]], env=ENV,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
     checkpoints = run_dir / "train" / "checkpoints"
-    while not any(int(p.name.split("-")[1]) >= 10 for p in checkpoints.glob("step-*")):
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.time() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    process.stderr.close()
+    sigkill_when(process, lambda: any(int(p.name.split("-")[1]) >= 10 for p in checkpoints.glob("step-*")))
     assert not (run_dir / "record.json").exists()
 
     code, _, stderr = run(capsys, "sweep", config, "--collect")

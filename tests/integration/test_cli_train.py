@@ -5,11 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from processes import sigkill_when
 
 import polyir
 from polyir.cli import main
@@ -92,14 +92,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, 
     env = {**os.environ, "PYTHONPATH": str(Path(polyir.__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen([sys.executable, "-m", "polyir.cli", "-q", *args, "--out", str(killed)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while not (killed / "checkpoints" / "step-00000010").exists():
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.time() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    process.stderr.close()
+    sigkill_when(process, (killed / "checkpoints" / "step-00000010").exists)
     assert process.returncode == -signal.SIGKILL and not (killed / "final").exists()
 
     code, _, stderr = run(capsys, *args, "--out", killed, "--resume")

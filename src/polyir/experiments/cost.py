@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import set_dotted
+from ..train.config import pair_budget_steps
 
 # a deliberately rough guess used only when nothing was measured: a base-size encoder on one
 # modern GPU (the paper's setting); a CPU is 10-100x slower.  Calibrate to replace it.
@@ -46,8 +47,6 @@ def estimate(run, finished: Sequence[dict[str, Any]], calibrated: dict[tuple[str
     if run.kind == "baseline":
         return Estimate(None, None, "none", None, eval_seconds)
     batch_size = run.axes["batch_size"]
-    from ..train.setup import pair_budget_steps
-
     optim = run.train["optim"]
     steps = (optim["steps"] or pair_budget_steps(optim.get("pairs"), batch_size)
              or _steps_from_epochs(run, finished))

@@ -187,6 +187,12 @@ class OptimConfig:
         _positive_or_none("optim.gradcache_chunk", self.gradcache_chunk)
 
 
+
+def pair_budget_steps(pairs: int | None, batch_size: int) -> int | None:
+    """Optimizer steps for a budget of ``pairs`` training pairs (None without a budget)."""
+    return None if pairs is None else -(-pairs // batch_size)
+
+
 @dataclass(frozen=True)
 class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps

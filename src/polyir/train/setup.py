@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..sampling import BatchSampler, build_sampler
 from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
-from .config import TrainConfig
+from .config import TrainConfig, pair_budget_steps
 from .featurize import Featurizer
 from .modeling import freeze_unused_parameters
 
@@ -44,11 +44,6 @@ def make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSam
     if config.sampler.alpha_end is None:
         return probe, total_steps
     return build_sampler(sampler_config, index, total_steps=total_steps), total_steps
-
-
-def pair_budget_steps(pairs: int | None, batch_size: int) -> int | None:
-    """Optimizer steps for a budget of ``pairs`` training pairs (None without a budget)."""
-    return None if pairs is None else -(-pairs // batch_size)
 
 
 def global_batches(sampler: BatchSampler) -> Iterator:

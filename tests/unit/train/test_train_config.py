@@ -118,7 +118,7 @@ def test_resolved_config_is_plain_data():
 
 
 def test_a_pair_budget_gives_equal_data_across_batch_sizes():
-    from polyir.train.setup import pair_budget_steps
+    from polyir.train.config import pair_budget_steps
 
     assert pair_budget_steps(None, 32) is None
     assert [pair_budget_steps(1000, b) for b in (32, 100, 128, 1000, 4096)] == [32, 10, 8, 1, 1]
