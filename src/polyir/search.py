@@ -5,10 +5,15 @@ byte-wise (code-point) order.  A candidate's *tie key* is its position in the so
 of candidate ids, so "ranks above" is a plain lexicographic comparison of
 ``(score, tie key)`` and never depends on the order in which candidates are stored.
 
-Nothing here sorts a score matrix.  `rank_counts` counts, per language segment of the
-pool, how many candidates rank above each relevant item of a query (all full-depth
-metrics need only that); `topk` selects the best ``k`` per row with `torch.topk` and then
-repairs ties at the cut so the selection equals trec_eval's order exactly.
+The score that decides is the *canonical* score (`polyir.exact_scores`): fast products
+(one per block of queries, on the device that holds the embeddings) decide every
+comparison they can, and near-ties are settled by canonical scores, so rankings, ties and
+the scores returned do not depend on the memory budget, the BLAS or the device.
+
+Nothing here sorts a score matrix.  `rank_counts` (`polyir.rank_counting`) counts, per
+language segment of the pool, how many candidates rank above each relevant item (all
+full-depth metrics need only that); `topk` selects the best ``k`` per row with
+`torch.topk` on the fast scores and then settles the selection's near-ties canonically.
 """
 from __future__ import annotations
 
@@ -16,15 +21,15 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import torch
-from numba import njit, prange
+
+from .exact_scores import ScoreVectors, matmul_input_unit
+from .rank_counting import on_torch_threads, rank_counts, settle_rows, settle_top
+
+__all__ = ["BACKENDS", "ScoreVectors", "as_float32_tensor", "block_rows", "faiss_topk", "order_by_trec",
+           "rank_counts", "score_blocks", "score_vectors", "search", "selection_width", "settle", "tie_keys", "topk"]
 
 BACKENDS = ("torch", "faiss")
 _SCORE_BYTES_PER_CELL = 8  # float32 score + room for the temporaries of torch.topk on the block
-# BLAS sums in an order that depends on the shape of the product, so the same query can get
-# scores differing in the last bit from blocks of different sizes.  Every product is
-# therefore taken on a tile of exactly TILE_ROWS query rows (the last one zero-padded):
-# scores, hence rankings and ties, do not depend on the memory budget or the query count.
-TILE_ROWS = 64
 
 
 def tie_keys(candidate_ids: Sequence[str]) -> np.ndarray:
@@ -40,13 +45,9 @@ def tie_keys(candidate_ids: Sequence[str]) -> np.ndarray:
 
 
 def block_rows(n_candidates: int, memory_mb: float) -> int:
-    """Query rows per scoring block so that one block of scores stays within ``memory_mb``.
-
-    A multiple of `TILE_ROWS` whenever the budget allows one tile (see `score_blocks`).
-    """
+    """Query rows per scoring block so that one block of scores stays within ``memory_mb``."""
     budget = int(memory_mb * 2**20)
-    rows = max(1, budget // max(1, _SCORE_BYTES_PER_CELL * n_candidates))
-    return rows - rows % TILE_ROWS if rows >= TILE_ROWS else rows
+    return max(1, budget // max(1, _SCORE_BYTES_PER_CELL * n_candidates))
 
 
 def as_float32_tensor(emb, name: str) -> torch.Tensor:
@@ -66,117 +67,43 @@ def as_float32_tensor(emb, name: str) -> torch.Tensor:
     return tensor
 
 
+def product_device(*embeddings) -> torch.device:
+    """Where the fast products run: the GPU when the embeddings arrive there as tensors."""
+    for emb in embeddings:
+        if isinstance(emb, torch.Tensor) and emb.device.type != "cpu":
+            return emb.device
+    return torch.device("cpu")
+
+
+def score_vectors(queries: torch.Tensor, candidates: torch.Tensor, device: torch.device) -> ScoreVectors:
+    """`ScoreVectors` for CPU float32 ``queries`` and ``candidates`` multiplied on ``device``."""
+    return ScoreVectors.build(queries.numpy(), candidates.numpy(), matmul_input_unit(device.type))
+
+
 def score_blocks(queries: torch.Tensor, candidates: torch.Tensor, memory_mb: float
                  ) -> Iterator[tuple[int, int, torch.Tensor]]:
-    """Yield ``(start, stop, scores)`` with ``scores = queries[start:stop] @ candidates.T``."""
+    """Yield ``(start, stop, scores)``: fast ``queries[start:stop] @ candidates.T`` on the CPU.
+
+    One product per block, as large as ``memory_mb`` allows (large products are what BLAS
+    and GPUs do fastest; the scores' last bits depend on the block shape, which the
+    canonical re-checks make irrelevant).  The product runs on the inputs' device.  The
+    blocks share one buffer: a block is overwritten by the next one (clone it to keep it).
+    """
     if queries.shape[1] != candidates.shape[1]:
         raise ValueError(f"query dim {queries.shape[1]} != candidate dim {candidates.shape[1]}")
-    rows = block_rows(candidates.shape[0], memory_mb)
-    tile = min(rows, TILE_ROWS)
+    n_queries, n_candidates = queries.shape[0], candidates.shape[0]
+    rows = min(block_rows(n_candidates, memory_mb), max(1, n_queries))
+    on_cpu = queries.device.type == "cpu"
+    buffer = torch.empty((rows, n_candidates), dtype=torch.float32, pin_memory=not on_cpu)
     cand_t = candidates.T
-    for start in range(0, queries.shape[0], rows):
-        stop = min(start + rows, queries.shape[0])
-        block = torch.empty((stop - start, candidates.shape[0]), dtype=torch.float32)
-        for lo in range(0, stop - start, tile):
-            hi = min(lo + tile, stop - start)
-            if hi - lo == tile:
-                torch.mm(queries[start + lo:start + hi], cand_t, out=block[lo:hi])
-            else:
-                padded = torch.zeros((tile, queries.shape[1]), dtype=torch.float32)
-                padded[:hi - lo] = queries[start + lo:start + hi]
-                block[lo:hi] = torch.mm(padded, cand_t)[:hi - lo]
-        yield start, stop, block
-
-
-@njit(cache=True)
-def _sorted_thresholds(row, rel, m, tiekey):
-    """The query's relevant items ordered by (score, tie key) ascending."""
-    scores = np.empty(m, np.float32)
-    keys = np.empty(m, np.int64)
-    for r in range(m):
-        scores[r] = row[rel[r]]
-        keys[r] = tiekey[rel[r]]
-    by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(scores[by_key], kind="mergesort")]
-    return order, scores[order], keys[order]
-
-
-@njit(cache=True)
-def _beaten(s, k, th, kk, m):
-    """How many of the ascending thresholds the candidate (s, k) ranks above."""
-    if m <= 16:
-        b = 0
-        while b < m and (s > th[b] or (s == th[b] and k > kk[b])):
-            b += 1
-        return b
-    lo, hi = 0, m  # binary search: first threshold the candidate does not beat
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if s > th[mid] or (s == th[mid] and k > kk[mid]):
-            lo = mid + 1
+    for start in range(0, n_queries, rows):
+        stop = min(start + rows, n_queries)
+        block = buffer[:stop - start]
+        if on_cpu:
+            torch.mm(queries[start:stop], cand_t, out=block)
         else:
-            hi = mid
-    return lo
-
-
-@njit(parallel=True, cache=True)
-def _rank_counts(scores, rel_idx, n_rel, bounds, tiekey):
-    n_queries = scores.shape[0]
-    n_seg = bounds.shape[0] - 1
-    out = np.zeros((n_queries, rel_idx.shape[1], n_seg), np.int32)
-    for q in prange(n_queries):
-        m = n_rel[q]
-        if m == 0:
-            continue
-        row = scores[q]
-        order, th, kk = _sorted_thresholds(row, rel_idx[q], m, tiekey)
-        lowest = th[0]
-        hist = np.zeros(m + 1, np.int32)
-        for sg in range(n_seg):
-            hist[:] = 0
-            for c in range(bounds[sg], bounds[sg + 1]):
-                # most candidates rank below every relevant item: they are never counted
-                if row[c] >= lowest:
-                    hist[_beaten(row[c], tiekey[c], th, kk, m)] += 1
-            above = 0
-            for b in range(m, 0, -1):
-                above += hist[b]
-                out[q, order[b - 1], sg] = above
-    return out
-
-
-def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, bounds: np.ndarray,
-                tiekey: np.ndarray) -> np.ndarray:
-    """``out[q, r, s]`` = candidates of segment ``s`` ranked above relevant item ``rel_idx[q, r]``.
-
-    ``scores`` is ``(queries, candidates)`` with the candidates of segment ``s`` in columns
-    ``bounds[s]:bounds[s + 1]``; ``rel_idx[q, :n_rel[q]]`` are column indices of the query's
-    relevant items (padding is ignored).  The relevant items' own scores are read from
-    ``scores``, so each item is compared with exactly the numbers it competes against.
-    Rank of ``r`` in a pool made of segments ``S`` = 1 + sum over ``S``.
-
-    Per query the relevant items are sorted by (score, tie key); each candidate is put in
-    the bucket of how many of them it beats (a walk from the lowest, usually zero steps; a
-    binary search beyond 16 relevant items); suffix sums of the buckets give the counts.
-    Cost O(candidates) per query, no sort of the score row.
-    """
-    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
-    if bounds[0] != 0 or bounds[-1] != scores.shape[1] or (np.diff(bounds) < 0).any():
-        raise ValueError("bounds must rise from 0 to the number of candidates")
-    # numba's OpenMP threading layer shares (and resets) the thread count torch uses: run the
-    # kernel on torch's count and give torch its count back, or training after an evaluation
-    # silently runs on a different number of threads
-    import numba
-
-    threads = torch.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        return _rank_counts(np.ascontiguousarray(scores, dtype=np.float32),
-                            np.ascontiguousarray(rel_idx, dtype=np.int64),
-                            np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
-                            np.ascontiguousarray(tiekey, dtype=np.int64))
-    finally:
-        torch.set_num_threads(threads)
+            block.copy_(torch.mm(queries[start:stop], cand_t))
+        yield start, stop, block
 
 
 def order_by_trec(values: torch.Tensor, indices: torch.Tensor, tiekey: torch.Tensor
@@ -188,13 +115,19 @@ def order_by_trec(values: torch.Tensor, indices: torch.Tensor, tiekey: torch.Ten
     return values.gather(1, by_score), indices.gather(1, by_score)
 
 
-def topk(scores: torch.Tensor, k: int, tiekey: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def topk(scores: torch.Tensor, k: int, tiekey: torch.Tensor, vectors: ScoreVectors | None = None
+         ) -> tuple[torch.Tensor, torch.Tensor]:
     """The best ``k`` columns of each row in trec_eval order: ``(values, indices)``, ``k`` clipped.
 
-    One extra element is selected to detect rows whose ``k``-th score ties with a score
-    left out; only those rows (exact float ties, rare) are repaired by tie key.
+    With ``vectors``, ``scores`` are fast scores of ``vectors`` and the selection, its order
+    and the values returned are canonical.  Without, the scores themselves are taken as exact:
+    one extra element is selected to detect rows whose ``k``-th score ties with a score left
+    out, and only those rows (exact float ties, rare) are repaired by tie key.
     """
     k = min(k, scores.shape[1])
+    if vectors is not None:
+        values, indices = torch.topk(scores, selection_width(k, scores.shape[1]), dim=1, largest=True, sorted=True)
+        return settle(values, indices, k, scores.shape[1], tiekey.numpy(), vectors, lambda row: scores[row].numpy())
     if k == 0 or k == scores.shape[1]:
         values, indices = torch.topk(scores, k, dim=1, largest=True, sorted=False)
         return order_by_trec(values, indices, tiekey)
@@ -215,25 +148,63 @@ def _repair_cut(row: torch.Tensor, cut: torch.Tensor, k: int, tiekey: torch.Tens
     return row[indices], indices
 
 
+def selection_width(k: int, n: int) -> int:
+    """How many fast scores to select for an exact top ``k``: room for the near-ties at the cut."""
+    return min(n, k + max(16, k // 4))
+
+
+def settle(values: torch.Tensor, indices: torch.Tensor, k: int, n: int, tiekey: np.ndarray,
+           vectors: ScoreVectors, full_row) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact top ``k`` of ``n`` candidates from a fast selection sorted best first.
+
+    ``values``/``indices``: each row's best fast scores (any width >= ``k``).  Every member
+    of the exact top ``k`` has a fast score >= the ``k``-th best fast score - 2 × slack; the
+    selected ones in that window get canonical scores and are ordered by (canonical score,
+    tie key).  A row whose window reaches past its selection is settled from
+    ``full_row(row)`` (its fast scores against all ``n`` candidates, a numpy array).
+    """
+    rows = values.shape[0]
+    out_idx, out_val = np.empty((rows, k), np.int64), np.empty((rows, k), np.float32)
+    if k and rows:
+        fast = values.to(torch.float64).numpy()
+        cut = fast[:, k - 1] - 2 * vectors.slack
+        n_in = (fast >= cut[:, None]).sum(axis=1)
+        on_torch_threads(settle_rows, vectors.queries, vectors.candidates, tiekey,
+                         np.ascontiguousarray(indices.numpy(), dtype=np.int64), n_in, out_idx, out_val)
+        for row in np.flatnonzero((n_in == values.shape[1]) & (values.shape[1] < n)):
+            wide = np.flatnonzero(np.asarray(full_row(row), dtype=np.float64) >= cut[row])
+            settle_top(vectors.queries[row], vectors.candidates, tiekey, wide, out_idx[row], out_val[row],
+                       np.empty(vectors.queries.shape[1], np.float64))
+    return torch.from_numpy(out_val), torch.from_numpy(out_idx)
+
+
 def search(query_emb, cand_emb, k: int, *, candidate_ids: Sequence[str] | None = None,
            backend: str = "torch", memory_mb: float = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` by inner product: ``(scores, indices)``, each ``(queries, k)``.
 
-    Ties are broken by candidate id descending when ``candidate_ids`` is given (trec_eval),
-    else by the lower candidate index first.  ``backend="faiss"`` uses `faiss.IndexFlatIP`
-    (exact; its float sums may differ from torch's in the last bit, which matters only for
-    near-ties).
+    Ranked by canonical score (returned), then by candidate id descending when
+    ``candidate_ids`` is given (trec_eval), else by the lower candidate index first.
+    ``backend="faiss"`` takes the fast scores from `faiss.IndexFlatIP` instead of torch;
+    near-ties are settled the same way, so both backends return the same lists and scores.
+    Torch runs the products on the GPU when the embeddings are CUDA tensors.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    device = product_device(query_emb, cand_emb)
     queries, cands = as_float32_tensor(query_emb, "query_emb"), as_float32_tensor(cand_emb, "cand_emb")
+    if queries.shape[1] != cands.shape[1]:
+        raise ValueError(f"query dim {queries.shape[1]} != candidate dim {cands.shape[1]}")
     keys = torch.from_numpy(tie_keys(candidate_ids) if candidate_ids is not None
                             else -np.arange(cands.shape[0], dtype=np.int64))
+    vectors = score_vectors(queries, cands, device if backend == "torch" else torch.device("cpu"))
     if backend == "faiss":
-        values, indices = faiss_topk(queries, cands, k)
-        values, indices = order_by_trec(values, indices, keys)
+        n, k = cands.shape[0], min(k, cands.shape[0])
+        values, indices = faiss_topk(queries, cands, selection_width(k, n))
+        values, indices = settle(values, indices, k, n, keys.numpy(), vectors,
+                                 lambda row: (queries[row] @ cands.T).numpy())
         return values.numpy(), indices.numpy()
-    if backend != "torch":
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    parts = [topk(block, k, keys) for _, _, block in score_blocks(queries, cands, memory_mb)]
+    parts = [topk(block, k, keys, vectors.rows(start, stop))
+             for start, stop, block in score_blocks(queries.to(device), cands.to(device), memory_mb)]
     return (torch.cat([p[0] for p in parts]).numpy(), torch.cat([p[1] for p in parts]).numpy())
 
 

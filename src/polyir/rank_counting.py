@@ -1,0 +1,356 @@
+"""One pass over a block of fast scores: ranks of the relevant items, and the best ``k``.
+
+For each query row the kernel counts, per language segment of the pool, the candidates
+ranked above each relevant item (all full-depth metrics need only that), and selects the
+row's best ``k`` candidates (same-language preference), both in trec_eval's order of
+*canonical* scores (`polyir.exact_scores`): score descending, then tie key descending.
+
+The fast scores decide every comparison they can: a candidate whose fast score is more
+than the row's slack away from a threshold is on the same side of it canonically.  The few
+that are not (near-ties) get their canonical score computed, so counts and selections are
+exact and do not depend on how the fast scores were computed (BLAS, block shape, device).
+No sort of the row: per relevant item, one vectorised counting pass over the row.
+
+The kernels pass slices and index them from 0: numba wraps negative indices, and a loop
+from an arbitrary start is not vectorised because the index cannot be proved non-negative.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit, prange
+
+from .exact_scores import ScoreVectors, canonical_dot
+
+# up to this many relevant items a query's counts take one vectorised pass per item over the
+# row (two comparisons per candidate and item, 16 at a time); beyond, one pass that buckets
+# each candidate by binary search over the items sorted by canonical score
+_FEW_RELEVANT = 32
+_CHUNK = 64  # candidates counted at once before a scalar look at each of them
+
+
+@njit(cache=True)
+def _float32_below(value):
+    """The largest float32 <= ``value`` (a float64): ``x < it`` implies ``x < value``."""
+    out = np.float32(value)
+    if np.float64(out) > value:
+        out = np.nextafter(out, np.float32(-np.inf))
+    return out
+
+
+@njit(cache=True)
+def _float32_above(value):
+    """The smallest float32 > ``value`` (a float64): ``x >= it`` implies ``x > value``."""
+    out = np.float32(value)
+    if np.float64(out) <= value:
+        out = np.nextafter(out, np.float32(np.inf))
+    return out
+
+
+@njit(cache=True)
+def _at_least(seg, high_gate, low_gate):
+    """``(#x >= high_gate, #x >= low_gate)`` over ``seg``, in one vectorised loop."""
+    high = 0
+    low = 0
+    for i in range(seg.shape[0]):
+        high += seg[i] >= high_gate
+        low += seg[i] >= low_gate
+    return high, low
+
+
+@njit(cache=True)
+def _settled_above(seg, lo, fast_window, canonical_window, item, qvec, cands, tiekey, scratch):
+    """Members of ``seg`` (columns from ``lo``) in the fast window ``[low, high)`` that rank
+    above the item: those above its canonical window surely do, those inside are compared by
+    canonical score and tie key.  Chunks with no member are skipped after one count."""
+    low, high = fast_window
+    t_low, t_high = canonical_window
+    above = 0
+    for base in range(0, seg.shape[0], _CHUNK):
+        chunk = seg[base:base + _CHUNK]
+        n_high, n_low = _at_least(chunk, high, low)
+        if n_low == n_high:
+            continue
+        for i in range(chunk.shape[0]):
+            x = chunk[i]
+            if x < low or x >= high:
+                continue
+            if x >= t_high:
+                above += 1
+            elif x >= t_low:
+                c = lo + base + i
+                s = canonical_dot(qvec, cands[c], scratch)
+                above += s > item[0] or (s == item[0] and tiekey[c] > item[1])
+    return above
+
+
+@njit(cache=True)
+def _counts_by_threshold(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, scratch):
+    """Few relevant items: per item and segment, one vectorised pass counts the fast scores
+    above the item's fast window; the window's members, if any besides the item, are settled.
+
+    The fast window is ±2 slacks around the item's fast score ``x_r``: a candidate above it
+    has a canonical score > x_r + slack >= the item's canonical score ``t``, one below it a
+    canonical score < ``t``.  ``t`` is computed only when a window has other members; then
+    only those within ±1 slack of ``t`` need their own canonical score.
+    """
+    for r in range(m):
+        x_r = np.float64(row[rel[r]])
+        high = _float32_above(x_r + 2 * slack)  # at or above: surely ranked above
+        low = _float32_below(x_r - 2 * slack)  # below: surely ranked below
+        t = np.float32(np.nan)
+        for sg in range(bounds.shape[0] - 1):
+            lo, hi = bounds[sg], bounds[sg + 1]
+            above, window = _at_least(row[lo:hi], high, low)
+            own = 1 if lo <= rel[r] < hi else 0  # the item is in its own window, not above itself
+            if window - above > own:
+                if np.isnan(t):
+                    t = canonical_dot(qvec, cands[rel[r]], scratch)
+                canonical_window = (_float32_below(np.float64(t) - slack), _float32_above(np.float64(t) + slack))
+                above += _settled_above(row[lo:hi], lo, (low, high), canonical_window,
+                                        (t, tiekey[rel[r]]), qvec, cands, tiekey, scratch)
+            counts[r, sg] = above
+
+
+@njit(cache=True)
+def _sorted_thresholds(qvec, cands, rel, m, tiekey, scratch):
+    """The query's relevant items ordered by (canonical score, tie key) ascending."""
+    scores = np.empty(m, np.float32)
+    keys = np.empty(m, np.int64)
+    for r in range(m):
+        scores[r] = canonical_dot(qvec, cands[rel[r]], scratch)
+        keys[r] = tiekey[rel[r]]
+    by_key = np.argsort(keys, kind="mergesort")
+    order = by_key[np.argsort(scores[by_key], kind="mergesort")]
+    return order, scores[order], keys[order]
+
+
+@njit(cache=True)
+def _count_below(th, v):
+    """How many ascending thresholds are < ``v`` (binary search)."""
+    lo, hi = 0, th.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if th[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _beaten(s, k, th, kk):
+    """How many of the ascending (score, key) thresholds the candidate (s, k) ranks above."""
+    lo, hi = 0, th.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if s > th[mid] or (s == th[mid] and k > kk[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _counts_by_bucket(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, scratch):
+    """Many relevant items: sort them once by canonical score, put each candidate in the
+    bucket of how many it beats (binary search; canonical only when one lies within a slack),
+    suffix sums of the buckets per segment."""
+    order, th, kk = _sorted_thresholds(qvec, cands, rel, m, tiekey, scratch)
+    gate = _float32_below(np.float64(th[0]) - slack)  # below it: ranked below every relevant item
+    hist = np.zeros(m + 1, np.int64)
+    for sg in range(bounds.shape[0] - 1):
+        hist[:] = 0
+        seg = row[bounds[sg]:bounds[sg + 1]]
+        for i in range(seg.shape[0]):
+            x = np.float64(seg[i])
+            if seg[i] < gate:
+                continue
+            b = _count_below(th, x - slack)  # thresholds below the whole interval: beaten
+            if b < m and th[b] <= x + slack:  # one inside the interval: the canonical score decides
+                c = bounds[sg] + i
+                b = _beaten(canonical_dot(qvec, cands[c], scratch), tiekey[c], th, kk)
+            hist[b] += 1
+        above = 0
+        for b in range(m, 0, -1):
+            above += hist[b]
+            counts[order[b - 1], sg] = above
+
+
+@njit(cache=True)
+def _sift_down(heap, n):
+    """Restore the min-heap after its root was replaced."""
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            return
+        child = left + 1 if left + 1 < n and heap[left + 1] < heap[left] else left
+        if heap[i] <= heap[child]:
+            return
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+
+
+@njit(cache=True)
+def _sift_up(heap, i):
+    while i > 0:
+        parent = (i - 1) // 2
+        if heap[parent] <= heap[i]:
+            return
+        heap[i], heap[parent] = heap[parent], heap[i]
+        i = parent
+
+
+@njit(cache=True)
+def _keep_at_or_above(buf, n, row, gate):
+    """Drop buffered candidates below ``gate``; grow the buffer when that frees too little."""
+    kept = 0
+    for i in range(n):
+        if row[buf[i]] >= gate:
+            buf[kept] = buf[i]
+            kept += 1
+    if kept > buf.shape[0] // 2:
+        bigger = np.empty(2 * buf.shape[0], np.int64)
+        bigger[:kept] = buf[:kept]
+        return bigger, kept
+    return buf, kept
+
+
+@njit(cache=True)
+def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
+    """The best ``len(out_idx)`` of the candidates ``idx`` by (canonical score, tie key),
+    best first, with their canonical scores.  Slots beyond ``len(idx)``: index -1, score -inf."""
+    n = idx.shape[0]
+    vals = np.empty(n, np.float32)
+    keys = np.empty(n, np.int64)
+    for i in range(n):
+        vals[i] = canonical_dot(qvec, cands[idx[i]], scratch)
+        keys[i] = tiekey[idx[i]]
+    by_key = np.argsort(keys, kind="mergesort")
+    order = by_key[np.argsort(vals[by_key], kind="mergesort")]  # ascending (score, key)
+    for j in range(out_idx.shape[0]):
+        if j < n:
+            out_idx[j] = idx[order[n - 1 - j]]
+            out_val[j] = vals[order[n - 1 - j]]
+        else:
+            out_idx[j] = -1
+            out_val[j] = -np.inf
+
+
+@njit(parallel=True, cache=True)
+def settle_rows(queries, cands, tiekey, indices, n_in, out_idx, out_val):
+    """`settle_top` for each row ``r`` over its candidates ``indices[r, :n_in[r]]``."""
+    for r in prange(indices.shape[0]):
+        scratch = np.empty(queries.shape[1], np.float64)
+        settle_top(queries[r], cands, tiekey, indices[r, :n_in[r]], out_idx[r], out_val[r], scratch)
+
+
+@njit(cache=True)
+def _top_row(row, qvec, cands, slack, tiekey, top, top_val, scratch):
+    """The set of the row's best ``len(top)`` by canonical score (in no particular order).
+
+    A heap of the best fast scores gives a gate (k-th best - 2 slacks) below which no
+    candidate can make the top; chunks with nothing at or above it are skipped after one
+    vectorised count.  When only ``k`` candidates reach the final gate they are the set;
+    otherwise the candidates at or above it are settled by canonical scores.
+    """
+    k = top.shape[0]
+    heap = np.empty(k, np.float32)  # the k best fast scores so far (min-heap)
+    n_heap = 0
+    gate = np.float32(-np.inf)
+    buf = np.empty(max(64, 4 * k), np.int64)  # candidates at or above the gate when they came
+    n_buf = 0
+    for base in range(0, row.shape[0], _CHUNK):
+        chunk = row[base:base + _CHUNK]
+        if n_heap == k:
+            n_at_gate, _ = _at_least(chunk, gate, gate)
+            if n_at_gate == 0:
+                continue
+        for i in range(chunk.shape[0]):
+            x = chunk[i]
+            if x < gate:
+                continue
+            if n_heap < k or x > heap[0]:
+                if n_heap < k:
+                    heap[n_heap] = x
+                    _sift_up(heap, n_heap)
+                    n_heap += 1
+                else:
+                    heap[0] = x
+                    _sift_down(heap, k)
+                if n_heap == k:  # every member of the exact top k is within 2 slacks of the k-th best
+                    gate = _float32_below(np.float64(heap[0]) - 2 * slack)
+            if x >= gate:
+                if n_buf == buf.shape[0]:
+                    buf, n_buf = _keep_at_or_above(buf, n_buf, row, gate)
+                buf[n_buf] = base + i
+                n_buf += 1
+    buf, n_buf = _keep_at_or_above(buf, n_buf, row, gate)
+    if n_buf == k:  # nothing else within 2 slacks below the k-th best: the fast scores decide
+        top[:] = buf[:k]
+    else:
+        settle_top(qvec, cands, tiekey, buf[:n_buf], top, top_val, scratch)
+
+
+@njit(parallel=True, cache=True)
+def _rank_counts(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k):
+    n_queries = scores.shape[0]
+    counts = np.zeros((n_queries, rel_idx.shape[1], bounds.shape[0] - 1), np.int32)
+    top = np.full((n_queries, k), -1, np.int64)
+    top_val = np.empty((n_queries, k), np.float32)
+    for q in prange(n_queries):
+        scratch = np.empty(queries.shape[1], np.float64)
+        m = n_rel[q]
+        if 0 < m <= _FEW_RELEVANT:
+            _counts_by_threshold(scores[q], queries[q], cands, slack[q], rel_idx[q], m, bounds, tiekey, counts[q],
+                                 scratch)
+        elif m > _FEW_RELEVANT:
+            _counts_by_bucket(scores[q], queries[q], cands, slack[q], rel_idx[q], m, bounds, tiekey, counts[q],
+                              scratch)
+        if k > 0:
+            _top_row(scores[q], queries[q], cands, slack[q], tiekey, top[q], top_val[q], scratch)
+    return counts, top
+
+
+def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, bounds: np.ndarray,
+                tiekey: np.ndarray, vectors: ScoreVectors, *, top_k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, top)``: ``counts[q, r, s]`` = candidates of segment ``s`` ranked above relevant
+    item ``rel_idx[q, r]``, ``top[q]`` = the set of the row's best ``top_k`` candidates (in no
+    particular order).
+
+    ``scores`` is ``(queries, candidates)`` fast scores of ``vectors`` (its rows' queries
+    against all its candidates), the candidates of segment ``s`` in columns
+    ``bounds[s]:bounds[s + 1]``; ``rel_idx[q, :n_rel[q]]`` are column indices of the
+    query's relevant items (padding is ignored).  Ranking is by canonical score, then tie
+    key (larger first); rank of ``r`` in a pool made of segments ``S`` = 1 + sum over ``S``.
+    ``top`` is padded with -1 when a row has fewer than ``top_k`` candidates.
+    ``vectors.slack`` must bound the error of the fast scores (`polyir.exact_scores`).
+    """
+    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+    if bounds[0] != 0 or bounds[-1] != scores.shape[1] or (np.diff(bounds) < 0).any():
+        raise ValueError("bounds must rise from 0 to the number of candidates")
+    if vectors.queries.shape[0] != scores.shape[0] or vectors.candidates.shape[0] != scores.shape[1]:
+        raise ValueError(f"scores {scores.shape} do not match the vectors {vectors.queries.shape} / "
+                         f"{vectors.candidates.shape}")
+    return on_torch_threads(_rank_counts, np.ascontiguousarray(scores, dtype=np.float32), vectors.queries,
+                            vectors.candidates, np.ascontiguousarray(vectors.slack, dtype=np.float64),
+                            np.ascontiguousarray(rel_idx, dtype=np.int64),
+                            np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
+                            np.ascontiguousarray(tiekey, dtype=np.int64), int(top_k))
+
+
+def on_torch_threads(kernel, *args):
+    """Run a parallel numba ``kernel`` on torch's thread count, and leave that count as it was.
+
+    numba's OpenMP threading layer shares (and resets) the thread count torch uses: without
+    this, training after an evaluation silently runs on a different number of threads.
+    """
+    import numba
+
+    threads = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return kernel(*args)
+    finally:
+        torch.set_num_threads(threads)
