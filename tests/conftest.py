@@ -14,6 +14,20 @@ os.environ.setdefault("POLYIR_QUIET", "1")
 from shared_paths import SHARED_DATA, shared_data  # noqa: E402,F401  (re-exported)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` run where torch sees a GPU and are skipped elsewhere."""
+    marked = [item for item in items if item.get_closest_marker("cuda") is not None]
+    if not marked:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+    for item in marked:
+        item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def word_corpus(tmp_path_factory) -> Path:
     """A small random-word corpus (deterministic) for tokenizer training."""

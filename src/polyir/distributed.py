@@ -24,6 +24,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from .devices import distributed_plan, single_process_device
 from .errors import ConfigError
 
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -69,31 +70,36 @@ class DistContext:
 
 
 def init_distributed(backend: str | None = None, device: str | torch.device | None = None,
-                     timeout_s: float = 1800.0) -> DistContext:
+                     timeout_s: float = 1800.0, setting: str = "runtime.device") -> DistContext:
     """Join the process group described by the launcher's environment variables (or reuse
     one that is already initialised); single-process when WORLD_SIZE is unset or 1.
 
-    ``backend``: default NCCL when CUDA is available, else Gloo.  ``device``: default
-    ``cuda:LOCAL_RANK`` with NCCL (made the current device), else CPU; a single process
-    uses CUDA when available.
+    ``device`` (``None`` = ``auto``) is checked against the machine first (`polyir.devices`;
+    a `ConfigError` naming ``setting`` before anything is loaded or joined): with several
+    processes each takes ``cuda:LOCAL_RANK`` and NCCL when CUDA is there (``auto``/``cuda``),
+    else the CPU and Gloo; a single process uses CUDA when available.  ``backend`` overrides
+    the collective backend.
     """
+    device = str(device) if device is not None else "auto"
     if _initialized():
-        return _context(int(os.environ.get("LOCAL_RANK", dist.get_rank())), backend, device)
+        return _context(int(os.environ.get("LOCAL_RANK", dist.get_rank())), backend,
+                        None if device == "auto" else device)
     world_size = _env_int("WORLD_SIZE", 1)
     if world_size <= 1:
-        chosen = torch.device(device) if device is not None else _single_process_device()
-        return DistContext(device=chosen)
+        return DistContext(device=torch.device(single_process_device(device, setting, use_mps=False)))
     missing = [v for v in LAUNCH_VARIABLES if v not in os.environ]
     if missing:
         raise ConfigError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set; "
                           "launch with torchrun or accelerate launch")
     local_rank = _env_int("LOCAL_RANK", _env_int("RANK", 0))
-    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+    plan = distributed_plan(device, world_size, local_rank, setting)
+    backend = backend or plan.backend
     if backend == "nccl":
-        torch.cuda.set_device(local_rank)
+        torch.cuda.set_device(torch.device(plan.device))
     dist.init_process_group(backend=backend, init_method="env://",
                             timeout=datetime.timedelta(seconds=timeout_s))
-    return _context(local_rank, backend, device)
+    return DistContext(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local_rank,
+                       device=torch.device(plan.device))
 
 
 def destroy_distributed() -> None:
@@ -177,10 +183,6 @@ def _context(local_rank: int, backend: str | None, device: str | torch.device | 
 
 def _collective_device() -> torch.device:
     return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
-
-
-def _single_process_device() -> torch.device:
-    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
 def _env_int(name: str, default: int) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+from .devices import single_process_device
 from .errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -120,18 +121,10 @@ def model_fingerprint(model: "LoadedModel | SentenceTransformer") -> str:
     return fp.combine(content, max_seq_length=module.max_seq_length, dtype=fp.parameter_dtype(module))
 
 
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` when available, else ``mps`` (Apple), else ``cpu``."""
-    import torch
-
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
+def resolve_device(device: str = "auto", setting: str = "device") -> str:
+    """``auto`` -> ``cuda`` when available, else ``mps`` (Apple), else ``cpu``; an explicit device
+    the machine lacks is a `ConfigError` naming ``setting`` (`polyir.devices`)."""
+    return single_process_device(device, setting)
 
 
 def check_dtype(dtype: str, device: str) -> "Any":

@@ -68,10 +68,12 @@ def open_cache(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..devices import single_process_device
     from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
     from ..evaluate.report import summary_table
     from ..model import load_model
 
+    single_process_device(args.device, "--device")  # a device the machine lacks fails before any loading
     run_depth = args.run_depth or (100 if args.save_runs else None)
     options = encoding_options(args, measures=tuple(args.measures), depth=args.depth, bias_k=args.bias_k,
                                backend=args.backend, run_depth=run_depth, memory_mb=args.memory_mb)

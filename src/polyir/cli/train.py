@@ -35,6 +35,7 @@ def register(subparsers) -> None:
                         help="optim.pairs: a budget of training pairs, steps = ceil(pairs / batch size)")
     parser.add_argument("--lr", type=float, help="optim.lr")
     parser.add_argument("--seed", type=int, help="seed")
+    parser.add_argument("--device", help="runtime.device: auto (CUDA when present), cpu, cuda, cuda:N, mps")
     parser.add_argument("--out", help="output directory")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -53,7 +54,7 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
         values["data.sources"] = list(args.data)
     for flag, key in (("dev", "eval.dev"), ("strategy", "sampler.strategy"), ("alpha", "sampler.alpha"),
                       ("batch_size", "sampler.batch_size"), ("steps", "optim.steps"), ("lr", "optim.lr"),
-                      ("seed", "seed"), ("out", "out")):
+                      ("seed", "seed"), ("device", "runtime.device"), ("out", "out")):
         if getattr(args, flag) is not None:
             values[key] = getattr(args, flag)
     if args.steps is not None:

@@ -104,7 +104,7 @@ def _long_table(layout, values, measures, rows, labels) -> PerQuery:
     index = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
     def repeat(column: int) -> np.ndarray:
-        return np.asarray([lab[column] for lab, n in zip(labels, sizes) for _ in range(n)], dtype=object)
+        return np.repeat(np.asarray([lab[column] for lab in labels], dtype=object), sizes)
 
     per_measure = {m.name: (np.concatenate([values[lab[2]][m.name][r] for lab, r in zip(labels, rows)])
                             if rows else np.zeros(0)) for m in measures}

@@ -198,7 +198,7 @@ class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"  # auto: bf16 autocast on a GPU that has it, else fp32
     threads: int | None = None  # torch CPU threads (None: torch's default)
-    deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
+    deterministic: bool = False  # bitwise-reproducible GPU kernels, resume included (slower; docs/training.md)
     length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts
     bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 32768 / hidden)
 

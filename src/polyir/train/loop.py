@@ -64,7 +64,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     if not config.out:
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
     out = Path(config.out)
-    ctx = init_distributed(device=None if config.runtime.device == "auto" else config.runtime.device)
+    ctx = init_distributed(device=config.runtime.device)  # checks the device first: fails before any loading
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None

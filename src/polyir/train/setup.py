@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
 import random
 import time
 from typing import Any, Callable, Iterator
@@ -27,10 +28,26 @@ def set_runtime(config: TrainConfig) -> None:
     if config.runtime.threads:
         torch.set_num_threads(config.runtime.threads)
     if config.runtime.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        deterministic_mode()
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
+
+
+def deterministic_mode() -> None:
+    """Bitwise-reproducible GPU kernels (docs/training.md, "Reproducibility on a GPU").
+
+    torch's deterministic algorithms (an operation without one is an error, not a silent
+    difference), cuDNN without autotuning, and cuBLAS's fixed-size workspace: cuBLAS reads
+    ``CUBLAS_WORKSPACE_CONFIG`` when it starts, so it is set here, before the model first
+    touches the GPU (a value already in the environment is kept).
+    """
+    workspace = os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if workspace not in (":4096:8", ":16:8"):
+        raise ConfigError(f"runtime.deterministic needs CUBLAS_WORKSPACE_CONFIG=:4096:8 or :16:8, got {workspace!r}")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 def make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSampler, int]:

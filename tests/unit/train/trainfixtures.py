@@ -22,14 +22,18 @@ def make_tiny_model(corpus: Path, out: Path, seed: int = 0) -> Path:
 
 
 def base_config(model_dir: Path, data_path: Path, out: Path, **sections: Any) -> dict:
-    """A fast, deterministic single-thread configuration (no dropout: exact comparisons)."""
+    """A fast, deterministic single-thread configuration (no dropout: exact comparisons).
+
+    Pinned to the CPU in float32: the tests comparing weights to 1e-5 check a CPU property
+    (``device: auto`` would pick CUDA and bf16 on a GPU machine); the GPU paths have their own
+    tests (test_train_cuda.py)."""
     config = {
         "model": {"name_or_path": str(model_dir), "dropout": 0.0},
         "data": {"sources": [f"syn={data_path}"]},
         "out": str(out),
         "sampler": {"strategy": "hybrid", "batch_size": 16, "alpha": 0.5},
         "optim": {"lr": 1e-3, "steps": 8, "warmup_ratio": 0.25},
-        "runtime": {"threads": 1},
+        "runtime": {"threads": 1, "device": "cpu", "precision": "fp32"},
         "checkpoint": {"every": 0},
         "logging": {"every": 1},
     }
