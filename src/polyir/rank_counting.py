@@ -22,11 +22,12 @@ from numba import njit, prange
 
 from .exact_scores import ScoreVectors, canonical_dot
 
-# up to this many relevant items a query's counts take one vectorised pass per item over the
-# row (two comparisons per candidate and item, 16 at a time); beyond, one pass that buckets
-# each candidate by binary search over the items sorted by canonical score
+# up to this many relevant items a query's counts come from compacting the row to the
+# candidates near or above each item (lowest first) and counting what is left; beyond, one
+# pass buckets each candidate by binary search over the items sorted by canonical score
 _FEW_RELEVANT = 32
 _CHUNK = 64  # candidates counted at once before a scalar look at each of them
+_ROWS_PER_TASK = 16  # query rows per parallel task (work arrays are allocated per task)
 
 
 @njit(cache=True)
@@ -48,67 +49,89 @@ def _float32_above(value):
 
 
 @njit(cache=True)
-def _at_least(seg, high_gate, low_gate):
-    """``(#x >= high_gate, #x >= low_gate)`` over ``seg``, in one vectorised loop."""
-    high = 0
-    low = 0
+def _count_at_least(seg, gate):
+    """``#x >= gate`` over ``seg``: one vectorised loop."""
+    n = 0
     for i in range(seg.shape[0]):
-        high += seg[i] >= high_gate
-        low += seg[i] >= low_gate
-    return high, low
+        n += seg[i] >= gate
+    return n
 
 
 @njit(cache=True)
-def _settled_above(seg, lo, fast_window, canonical_window, item, qvec, cands, tiekey, scratch):
-    """Members of ``seg`` (columns from ``lo``) in the fast window ``[low, high)`` that rank
-    above the item: those above its canonical window surely do, those inside are compared by
-    canonical score and tie key.  Chunks with no member are skipped after one count."""
-    low, high = fast_window
-    t_low, t_high = canonical_window
+def _compact_row(row, gate, vals, idx):
+    """Copy the scores ``>= gate`` and their columns to the front of ``vals``/``idx``, in order.
+
+    Branch-free: every element is written and the write position advances only for kept ones
+    (about twice as fast as a branch when the choice is unpredictable)."""
+    n = 0
+    for i in range(row.shape[0]):
+        x = row[i]
+        vals[n] = x
+        idx[n] = i
+        n += x >= gate
+    return n
+
+
+@njit(cache=True)
+def _compact(vals, idx, n, gate):
+    """`_compact_row` in place over the first ``n`` entries (the write position never passes the read)."""
+    kept = 0
+    for i in range(n):
+        x = vals[i]
+        vals[kept] = x
+        idx[kept] = idx[i]
+        kept += x >= gate
+    return kept
+
+
+@njit(cache=True)
+def _settled_above(vals, idx, high, t_window, item, qvec, cands, tiekey, scratch):
+    """Entries below ``high`` (the rest of the fast window) that rank above the item: those
+    above its canonical window surely do, those inside are compared by canonical score and key."""
+    t_low, t_high = t_window
     above = 0
-    for base in range(0, seg.shape[0], _CHUNK):
-        chunk = seg[base:base + _CHUNK]
-        n_high, n_low = _at_least(chunk, high, low)
-        if n_low == n_high:
+    for i in range(vals.shape[0]):
+        x = vals[i]
+        if x >= high or x < t_low:
             continue
-        for i in range(chunk.shape[0]):
-            x = chunk[i]
-            if x < low or x >= high:
-                continue
-            if x >= t_high:
-                above += 1
-            elif x >= t_low:
-                c = lo + base + i
-                s = canonical_dot(qvec, cands[c], scratch)
-                above += s > item[0] or (s == item[0] and tiekey[c] > item[1])
+        if x >= t_high:
+            above += 1
+        else:
+            c = idx[i]
+            s = canonical_dot(qvec, cands[c], scratch)
+            above += s > item[0] or (s == item[0] and tiekey[c] > item[1])
     return above
 
 
 @njit(cache=True)
-def _counts_by_threshold(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, scratch):
-    """Few relevant items: per item and segment, one vectorised pass counts the fast scores
-    above the item's fast window; the window's members, if any besides the item, are settled.
+def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, n, scratch):
+    """Few relevant items.  ``vals[:n]``/``idx[:n]``: the row compacted to the candidates at or
+    above the lowest item's fast window (in column order).  Items are taken from the lowest
+    fast score up; for each, the list is compacted further to its window and above, counted
+    per segment (a vectorised pass over what is left) and the window's members, if any besides
+    the item itself, are settled.
 
     The fast window is ±2 slacks around the item's fast score ``x_r``: a candidate above it
     has a canonical score > x_r + slack >= the item's canonical score ``t``, one below it a
-    canonical score < ``t``.  ``t`` is computed only when a window has other members; then
+    canonical score < ``t``.  ``t`` is computed only when a window has other members, and then
     only those within ±1 slack of ``t`` need their own canonical score.
     """
-    for r in range(m):
-        x_r = np.float64(row[rel[r]])
+    for r in np.argsort(fast):
+        x_r = np.float64(fast[r])
+        n = _compact(vals, idx, n, _float32_below(x_r - 2 * slack))  # below the window: surely below
         high = _float32_above(x_r + 2 * slack)  # at or above: surely ranked above
-        low = _float32_below(x_r - 2 * slack)  # below: surely ranked below
+        ends = np.searchsorted(idx[:n], bounds)
         t = np.float32(np.nan)
         for sg in range(bounds.shape[0] - 1):
-            lo, hi = bounds[sg], bounds[sg + 1]
-            above, window = _at_least(row[lo:hi], high, low)
-            own = 1 if lo <= rel[r] < hi else 0  # the item is in its own window, not above itself
-            if window - above > own:
+            seg = vals[ends[sg]:ends[sg + 1]]
+            above = _count_at_least(seg, high)
+            own = 1 if bounds[sg] <= rel[r] < bounds[sg + 1] else 0  # in its own window, not above itself
+            if seg.shape[0] - above > own:
                 if np.isnan(t):
                     t = canonical_dot(qvec, cands[rel[r]], scratch)
-                canonical_window = (_float32_below(np.float64(t) - slack), _float32_above(np.float64(t) + slack))
-                above += _settled_above(row[lo:hi], lo, (low, high), canonical_window,
-                                        (t, tiekey[rel[r]]), qvec, cands, tiekey, scratch)
+                t_window = (_float32_below(np.float64(t) - slack), _float32_above(np.float64(t) + slack))
+                above += _settled_above(seg, idx[ends[sg]:ends[sg + 1]], high, t_window, (t, tiekey[rel[r]]),
+                                        qvec, cands, tiekey, scratch)
             counts[r, sg] = above
 
 
@@ -203,11 +226,11 @@ def _sift_up(heap, i):
 
 
 @njit(cache=True)
-def _keep_at_or_above(buf, n, row, gate):
-    """Drop buffered candidates below ``gate``; grow the buffer when that frees too little."""
+def _keep_at_or_above(buf, n, vals, gate):
+    """Drop buffered positions whose score is below ``gate``; grow the buffer when that frees too little."""
     kept = 0
     for i in range(n):
-        if row[buf[i]] >= gate:
+        if vals[buf[i]] >= gate:
             buf[kept] = buf[i]
             kept += 1
     if kept > buf.shape[0] // 2:
@@ -247,8 +270,10 @@ def settle_rows(queries, cands, tiekey, indices, n_in, out_idx, out_val):
 
 
 @njit(cache=True)
-def _top_row(row, qvec, cands, slack, tiekey, top, top_val, scratch):
-    """The set of the row's best ``len(top)`` by canonical score (in no particular order).
+def _top_of(vals, idx, floor, qvec, cands, slack, tiekey, top, top_val, scratch):
+    """The set of the best ``len(top)`` candidates by canonical score among ``vals`` (fast scores
+    of the columns ``idx``, in no particular order), when they hold every candidate of the row
+    at or above ``floor``; returns False (``top`` unset) when that is not enough to decide.
 
     A heap of the best fast scores gives a gate (k-th best - 2 slacks) below which no
     candidate can make the top; chunks with nothing at or above it are skipped after one
@@ -259,13 +284,12 @@ def _top_row(row, qvec, cands, slack, tiekey, top, top_val, scratch):
     heap = np.empty(k, np.float32)  # the k best fast scores so far (min-heap)
     n_heap = 0
     gate = np.float32(-np.inf)
-    buf = np.empty(max(64, 4 * k), np.int64)  # candidates at or above the gate when they came
+    buf = np.empty(max(64, 4 * k), np.int64)  # positions at or above the gate when they came
     n_buf = 0
-    for base in range(0, row.shape[0], _CHUNK):
-        chunk = row[base:base + _CHUNK]
+    for base in range(0, vals.shape[0], _CHUNK):
+        chunk = vals[base:base + _CHUNK]
         if n_heap == k:
-            n_at_gate, _ = _at_least(chunk, gate, gate)
-            if n_at_gate == 0:
+            if _count_at_least(chunk, gate) == 0:
                 continue
         for i in range(chunk.shape[0]):
             x = chunk[i]
@@ -283,33 +307,56 @@ def _top_row(row, qvec, cands, slack, tiekey, top, top_val, scratch):
                     gate = _float32_below(np.float64(heap[0]) - 2 * slack)
             if x >= gate:
                 if n_buf == buf.shape[0]:
-                    buf, n_buf = _keep_at_or_above(buf, n_buf, row, gate)
+                    buf, n_buf = _keep_at_or_above(buf, n_buf, vals, gate)
                 buf[n_buf] = base + i
                 n_buf += 1
-    buf, n_buf = _keep_at_or_above(buf, n_buf, row, gate)
+    if n_heap < k and floor > -np.inf or gate < floor:
+        return False  # the k-th best, or candidates within 2 slacks of it, may lie below the floor
+    buf, n_buf = _keep_at_or_above(buf, n_buf, vals, gate)
+    columns = idx[buf[:n_buf]]
     if n_buf == k:  # nothing else within 2 slacks below the k-th best: the fast scores decide
-        top[:] = buf[:k]
+        top[:] = columns
     else:
-        settle_top(qvec, cands, tiekey, buf[:n_buf], top, top_val, scratch)
+        settle_top(qvec, cands, tiekey, columns, top, top_val, scratch)
+    return True
+
+
+@njit(cache=True)
+def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_val, vals, idx, scratch):
+    """Counts and top set of one query row (see `rank_counts`)."""
+    done = False
+    if 0 < m <= _FEW_RELEVANT:
+        fast = np.empty(m, np.float32)
+        for r in range(m):
+            fast[r] = row[rel[r]]
+        floor = _float32_below(np.float64(fast.min()) - 2 * slack)
+        n = _compact_row(row, floor, vals, idx)
+        if top.shape[0]:  # usually within the compacted candidates: below the lowest relevant item
+            done = _top_of(vals[:n], idx[:n], floor, qvec, cands, slack, tiekey, top, top_val, scratch)
+        # after the top k: the counts compact vals/idx further
+        _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, n, scratch)
+    elif m > _FEW_RELEVANT:
+        _counts_by_bucket(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, scratch)
+    if top.shape[0] and not done:
+        for i in range(row.shape[0]):
+            idx[i] = i
+        _top_of(row, idx, np.float32(-np.inf), qvec, cands, slack, tiekey, top, top_val, scratch)
 
 
 @njit(parallel=True, cache=True)
-def _rank_counts(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k):
-    n_queries = scores.shape[0]
+def _rank_counts(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k, row_order):
+    n_queries, n_cands = scores.shape
     counts = np.zeros((n_queries, rel_idx.shape[1], bounds.shape[0] - 1), np.int32)
     top = np.full((n_queries, k), -1, np.int64)
     top_val = np.empty((n_queries, k), np.float32)
-    for q in prange(n_queries):
+    n_groups = (n_queries + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for g in prange(n_groups):  # work arrays allocated once per group of rows
+        vals = np.empty(n_cands, np.float32)
+        idx = np.empty(n_cands, np.int32)
         scratch = np.empty(queries.shape[1], np.float64)
-        m = n_rel[q]
-        if 0 < m <= _FEW_RELEVANT:
-            _counts_by_threshold(scores[q], queries[q], cands, slack[q], rel_idx[q], m, bounds, tiekey, counts[q],
-                                 scratch)
-        elif m > _FEW_RELEVANT:
-            _counts_by_bucket(scores[q], queries[q], cands, slack[q], rel_idx[q], m, bounds, tiekey, counts[q],
-                              scratch)
-        if k > 0:
-            _top_row(scores[q], queries[q], cands, slack[q], tiekey, top[q], top_val[q], scratch)
+        for q in row_order[g * _ROWS_PER_TASK:(g + 1) * _ROWS_PER_TASK]:
+            _rank_row(scores[q], queries[q], cands, slack[q], rel_idx[q], n_rel[q], bounds, tiekey, counts[q],
+                      top[q], top_val[q], vals, idx, scratch)
     return counts, top
 
 
@@ -333,11 +380,14 @@ def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, boun
     if vectors.queries.shape[0] != scores.shape[0] or vectors.candidates.shape[0] != scores.shape[1]:
         raise ValueError(f"scores {scores.shape} do not match the vectors {vectors.queries.shape} / "
                          f"{vectors.candidates.shape}")
+    rel_idx = np.ascontiguousarray(rel_idx, dtype=np.int64)
+    # rows sharing relevant items (translations of one question) one after the other: the
+    # candidate vectors their near-ties need are then still in the cache
+    row_order = np.argsort(rel_idx[:, 0] if rel_idx.shape[1] else np.zeros(len(rel_idx), np.int64), kind="stable")
     return on_torch_threads(_rank_counts, np.ascontiguousarray(scores, dtype=np.float32), vectors.queries,
-                            vectors.candidates, np.ascontiguousarray(vectors.slack, dtype=np.float64),
-                            np.ascontiguousarray(rel_idx, dtype=np.int64),
+                            vectors.candidates, np.ascontiguousarray(vectors.slack, dtype=np.float64), rel_idx,
                             np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
-                            np.ascontiguousarray(tiekey, dtype=np.int64), int(top_k))
+                            np.ascontiguousarray(tiekey, dtype=np.int64), int(top_k), row_order)
 
 
 def on_torch_threads(kernel, *args):

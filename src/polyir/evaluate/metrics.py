@@ -31,10 +31,7 @@ from .measures import Measure
 def measure_values(ranks: np.ndarray, gains: np.ndarray, measures: Sequence[Measure],
                    depth: int | None = None) -> dict[str, np.ndarray]:
     """``{measure name: per-query values}`` (float64, NaN where the query has no relevant item)."""
-    ranks = np.asarray(ranks, dtype=np.float64)
-    order = np.argsort(ranks, axis=1, kind="stable")
-    ranks = np.take_along_axis(ranks, order, axis=1)
-    gains = np.take_along_axis(np.asarray(gains, dtype=np.float64), order, axis=1)
+    ranks, gains = _sorted_in_pool(np.asarray(ranks, dtype=np.float64), np.asarray(gains, dtype=np.float64))
     in_pool = ~np.isnan(ranks)
     n_rel = in_pool.sum(axis=1)
     limit = np.inf if depth is None else float(depth)
@@ -44,6 +41,21 @@ def measure_values(ranks: np.ndarray, gains: np.ndarray, measures: Sequence[Meas
     for arr in values.values():
         arr[missing] = np.nan
     return values
+
+
+def _sorted_in_pool(ranks: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ranks in the pool, ascending, first; the columns no row needs are dropped.
+
+    A per-language pool often holds one relevant item per query: then no sort is needed."""
+    in_pool = ~np.isnan(ranks)
+    width = int(in_pool.sum(axis=1).max(initial=0))
+    if width == 0:
+        return ranks[:, :0], gains[:, :0]
+    if width == 1:
+        column = np.argmax(in_pool, axis=1)[:, None]  # the one in the pool (any, when none is)
+        return np.take_along_axis(ranks, column, axis=1), np.take_along_axis(gains, column, axis=1)
+    order = np.argsort(ranks, axis=1, kind="stable")  # NaN (not in the pool) last
+    return (np.take_along_axis(ranks, order, axis=1)[:, :width], np.take_along_axis(gains, order, axis=1)[:, :width])
 
 
 def _one(m: Measure, ranks, gains, in_pool, n_rel, limit) -> np.ndarray:
