@@ -15,7 +15,8 @@ Measures, in one run on the same machine:
 3. encoding throughput of `polyir.encode.encode` against `SentenceTransformer.encode`
    with the same model, batch size and texts (a seeded sample; target >= 1.0x);
 4. the cached re-run: `polyir.encode.encode` on every query and candidate again, all
-   served from the embedding cache (zero forward passes asserted).
+   served from the embedding cache (zero forward passes asserted);
+5. how many comparisons the fast product leaves to canonical scores (`near_ties.py`).
 
 The first run encodes all 26k texts into the embedding cache (tens of minutes on 2 CPU
 cores); later runs read them back.  Prints a markdown table (paste into docs/benchmarks.md).
@@ -110,6 +111,9 @@ def main(argv=None) -> int:
     ]
     rows += [(f"depth-1000 comparison: {k}", f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in trec.items()]
     rows.append(("cached re-run: encode 26k texts from the cache", f"{cached_seconds:.2f} s (0 forward passes)"))
+    import near_ties
+
+    rows += [(f"near-ties: {k}", f"{v:.4g}") for k, v in near_ties.run(rset, q, c).items()]
     if args.encode_sample:
         import encode_speed
 

@@ -143,3 +143,15 @@ def test_search_rejects_bad_input():
         search(np.full((2, 3), np.nan, np.float32), np.ones((4, 3), np.float32), 2)
     with pytest.raises(ValueError, match="dim"):
         search(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32), 2)
+
+
+@pytest.mark.cuda
+def test_products_on_the_gpu_give_the_cpu_lists_and_scores_exactly():
+    # cuBLAS sums in other orders than the CPU BLAS; the canonical scores settle every
+    # near-tie, so lists and scores are equal bit for bit (no tolerance needed)
+    q, c = near_tie_pool(seed=11)
+    ids = [f"d{i:03d}" for i in range(len(c))]
+    cpu = search(q, c, 40, candidate_ids=ids, memory_mb=8 * 400 * 7 / 2**20)
+    gpu = search(torch.from_numpy(q).cuda(), torch.from_numpy(c).cuda(), 40, candidate_ids=ids)
+    np.testing.assert_array_equal(gpu[1], cpu[1])
+    np.testing.assert_array_equal(gpu[0], cpu[0])
