@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[test,faiss,parquet,translate,ctranslate2,ray,tensorboard]"
+	$(BIN)/python -m pip install -q -e ".[test,faiss,parquet,translate,ctranslate2,ray,tensorboard,st]"
 	touch $(STAMP)
 
 demo: $(STAMP)
