@@ -16,11 +16,11 @@ from typing import Any, Mapping
 from ..config import from_dict, load_yaml, to_dict
 from ..errors import ConfigError
 from ..evaluate.pipeline import EvalData, EvalOptions
+from ..sampling import STRATEGY_NAMES, strategy_label
 
 SWEEP_KEYS = ("name", "out", "base", "grid", "evaluate", "baseline", "select", "reference", "guard_leakage")
 GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set")
 SELECT_MODES = ("final", "best")
-STRATEGY_NAMES = {"mono": "X-X-mono", "cross": "X-Y"}
 _LABEL = re.compile(r"^(hybrid|mixed)\s*[(:=]\s*([0-9.]+)\s*\)?$")
 
 
@@ -34,9 +34,7 @@ class StrategyPoint:
     @property
     def label(self) -> str:
         """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)`` (the names used in reports)."""
-        if self.alpha is None:
-            return STRATEGY_NAMES.get(self.strategy, self.strategy)
-        return f"{self.strategy}({self.alpha:g})"
+        return strategy_label(self.strategy, self.alpha)
 
 
 def parse_strategy_label(text: str) -> StrategyPoint:
