@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
 import platform
 import shutil
 import time
@@ -103,7 +104,7 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
                "train_stage_seconds": trained - tick, "eval_seconds": done - trained}
     record = RunRecord(spec, summary, timings, metrics, bias, matrices,
                        {"host": platform.node(), "polyir_version": __version__, "model": str(model),
-                        "evaluation": details})
+                        "evaluation": details, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
     if spec.kind == "train":
         add_evaluations_to_card(model, spec, run_dir)
     write_record(run_dir, record)
