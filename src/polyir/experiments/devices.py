@@ -107,4 +107,4 @@ class DeviceSlots:
 
 def gpu_env(gpu_ids: Sequence[object]) -> dict[str, str]:
     """The environment addition for a run that was given ``gpu_ids`` (e.g. by Ray): only those GPUs."""
-    return {"CUDA_VISIBLE_DEVICES": ",".join(str(int(g)) if str(g).isdigit() else str(g) for g in gpu_ids)}
+    return {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpu_ids)}

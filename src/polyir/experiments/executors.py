@@ -113,12 +113,13 @@ def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path =
 def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: int = 1, cwd: str | Path = ".",
                  threads: int | None = None, on_start: Callable[[Path], None] | None = None,
                  gpus_per_run: float | None = None,
-                 command: Callable[[Path], list[str]] = run_command) -> Iterator[RunResult]:
+                 command: Callable[[Path], list[str]] | None = None) -> Iterator[RunResult]:
     """Submit `execute_run` as Ray tasks asking for ``num_cpus = threads or 1`` and ``num_gpus =
     gpus_per_run`` (None: 1 when the cluster has GPUs, else 0; a fraction such as 0.5 puts two
     runs on one GPU).  Without ``address`` a local Ray instance with ``jobs × threads`` CPUs (and
     the machine's GPUs) is started; with one, the cluster must see ``cwd`` and the sweep
-    directory at the same paths (a shared filesystem) and have polyir installed."""
+    directory at the same paths (a shared filesystem) and have polyir installed.  ``command``
+    (default: `run_command`, built on the node that runs the task, with its Python)."""
     try:
         import ray
     except ImportError:
@@ -136,7 +137,8 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
             if on_start is not None:
                 on_start(run_dir)
             run_path = Path(run_dir).resolve()
-            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), env, command(run_path), gpus)] = run_dir
+            argv = command(run_path) if command is not None else None
+            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), env, argv, gpus)] = run_dir
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
@@ -147,7 +149,8 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
             ray.shutdown()
 
 
-def execute_ray_task(run_dir: str, cwd: str, env: dict[str, str], command: list[str], gpus: float) -> RunResult:
+def execute_ray_task(run_dir: str, cwd: str, env: dict[str, str], command: list[str] | None,
+                     gpus: float) -> RunResult:
     """`execute_run` inside a Ray task: the run's process sees the GPUs Ray assigned to the task
     (none when the task asked for none)."""
     import ray
