@@ -6,8 +6,8 @@ Generates a small synthetic multilingual collection and a tiny encoder (both off
 --out or a temporary directory), then trains with `SentenceTransformerTrainer` using polyir's
 hybrid batch sampler, the collator that pairs cross-lingual items, and InfoNCE with
 parallel-group masking; prints the realised share of monolingual batches (≈ α for hybrid)
-and saves the model.  About a minute on 2 CPU cores.  Needs the `st` extra (datasets,
-accelerate).  docs/sentence-transformers.md explains each piece.
+and saves the model.  About 100 CPU seconds (a minute on 2 idle cores).  Needs the `st` extra
+(datasets, accelerate).  docs/sentence-transformers.md explains each piece.
 """
 from __future__ import annotations
 
