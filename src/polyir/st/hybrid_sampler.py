@@ -46,6 +46,9 @@ class HybridBatchSampler(DefaultBatchSampler):
     for an α schedule (``alpha_end``).  ``drop_last`` is ignored: polyir's batches are always
     full (an epoch is the number of full batches that uses every group once, docs/sampling.md).
     ``generator`` is ignored too: every draw comes from generators seeded by (seed, epoch, ...).
+    ``batch_size`` (the attribute) counts dataset rows per batch, 2 × the items (``config.batch_size``).
+    Under ``accelerate launch`` / ``torchrun`` each process gets whole batches in turn, the same
+    number on every process (the last incomplete round is dropped).
     """
 
     def __init__(self, dataset: "Dataset", batch_size: int, drop_last: bool = True,
@@ -63,6 +66,9 @@ class HybridBatchSampler(DefaultBatchSampler):
         self.columns = columns
         self.index = index_from_dataset(dataset, columns)
         self.polyir_sampler: BatchSampler = build_sampler(self.config, self.index, total_steps=total_steps)
+        # what a torch BatchSampler's attributes mean, and what accelerate's per-process sharding
+        # (BatchSamplerShard) checks: indices per batch, and every batch full
+        self.batch_size, self.drop_last = 2 * batch_size, True
 
     @classmethod
     def using(cls, **options: Any) -> Callable[..., "HybridBatchSampler"]:

@@ -64,6 +64,18 @@ def test_batches_hold_distinct_groups_and_matching_rows():
         assert groups == [(pairs[i].dataset, pairs[i].group) for i in passages]
 
 
+def test_processes_get_whole_batches_in_turn_under_accelerate():
+    from accelerate.data_loader import BatchSamplerShard
+
+    st = HybridBatchSampler(pairs_dataset(make_pairs()), batch_size=8, drop_last=False, seed=0)
+    batches = list(st)
+    shards = [BatchSamplerShard(st, num_processes=3, process_index=rank, even_batches=False) for rank in range(3)]
+    rounds = len(batches) // 3
+    for rank, shard in enumerate(shards):
+        assert len(shard) == rounds  # the same number on every process: DDP never waits for a missing batch
+        assert list(shard) == batches[rank:3 * rounds:3]
+
+
 def test_an_alpha_schedule_needs_total_steps():
     dataset = pairs_dataset(make_pairs())
     with pytest.raises(ConfigError, match="total_steps"):
