@@ -32,6 +32,8 @@ def load_parallel_beir(original: str | Path, translations: Sequence[tuple[str, s
                           f"language (--languages)")
     sets = [base]
     for tlang, directory in translations:
+        if not Path(directory).is_dir():
+            raise InputError("translation directory not found", path=directory)
         translated = load_beir(directory, tlang, split=split)
         if translated.languages != (tlang,):
             raise InputError(f"expected a {tlang!r} translation, found languages {list(translated.languages)}",
