@@ -85,7 +85,8 @@ def _translate(args: argparse.Namespace) -> int:
         from .translate_beir import translate_beir_directory
 
         return translate_beir_directory(args)
-    given = [flag for flag, value in (("--chunk-size", args.chunk_size), ("--on-reject", args.on_reject)) if value]
+    given = [flag for flag, value in (("--chunk-size", args.chunk_size), ("--on-reject", args.on_reject))
+             if value is not None]
     if given:
         raise ConfigError(f"{', '.join(given)}: only for a BEIR directory, not a pair file")
     return _translate_pairs(args)

@@ -22,7 +22,7 @@ def translate_beir_directory(args: argparse.Namespace) -> int:
     if given:
         raise ConfigError(f"{', '.join(given)}: only for pair files, not a BEIR directory")
     options = BeirTranslateOptions(source=args.source, targets=tuple(args.targets), batch_size=args.batch_size,
-                                   chunk_size=args.chunk_size or 1000, split_passages=not args.no_split,
+                                   chunk_size=1000 if args.chunk_size is None else args.chunk_size, split_passages=not args.no_split,
                                    filters=filter_config_from_args(args), on_reject=args.on_reject or "source")
     pool = TranslatorPool(model_choice(args.model or []), decoding_settings(args))
     with TranslationCache(":memory:" if args.no_cache else args.cache) as cache:
