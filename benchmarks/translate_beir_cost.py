@@ -98,18 +98,20 @@ def random_model(config: dict, family: str, out: Path) -> Path:
     from transformers import M2M100Config, M2M100ForConditionalGeneration, MarianConfig, MarianMTModel
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {"</s>": 0, "<unk>": 1, "<s>": 2, **{f"t{i}": i for i in range(3, config["vocab_size"] - 1)},
-             "<pad>": config["vocab_size"] - 1}
-    pad = vocab["<pad>"]
+    size = config["vocab_size"]
     torch.manual_seed(0)
-    if family == "marian":
-        model = MarianMTModel(MarianConfig(**config, pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad))
-    else:
-        model = M2M100ForConditionalGeneration(M2M100Config(**config, pad_token_id=pad, eos_token_id=0,
-                                                            bos_token_id=2, decoder_start_token_id=0))
+    if family == "marian":  # OPUS-MT's layout: </s> 0, <unk> 1, <pad> last (the decoder starts from it)
+        vocab = {"</s>": 0, "<unk>": 1, **{f"t{i}": i for i in range(2, size - 1)}, "<pad>": size - 1}
+        model = MarianMTModel(MarianConfig(**config, pad_token_id=size - 1, eos_token_id=0,
+                                           decoder_start_token_id=size - 1))
+    else:  # NLLB's layout: <s> 0, <pad> 1, </s> 2, <unk> 3 (the decoder starts from </s>)
+        vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, **{f"t{i}": i for i in range(4, size)}}
+        model = M2M100ForConditionalGeneration(M2M100Config(**config, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                                                            decoder_start_token_id=2))
     model.save_pretrained(out)
     PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel(vocab, unk_token="<unk>")), pad_token="<pad>",
-                            eos_token="</s>", unk_token="<unk>").save_pretrained(out)
+                            eos_token="</s>", unk_token="<unk>", bos_token="<s>" if "<s>" in vocab else None
+                            ).save_pretrained(out)
     return out
 
 
@@ -125,46 +127,54 @@ def length_batches(words: list[int], n: int, batch_size: int, tokens_per_word: f
     return batches
 
 
-def timed(function, *args) -> tuple[float | None, float | None]:
-    """(wall seconds, CPU seconds of this process, all threads) of ``function(*args)``; None if it returns False."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    if function(*args) is False:
-        return None, None
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
-def run_transformers(model_dir: Path, batches, beams: int, device: str, tmp: Path) -> None:
+def transformers_decoder(model_dir: Path, device: str, tmp: Path):
+    """A function decoding batches of lengths with the model loaded (loading is not timed)."""
     import torch
     from transformers import AutoModelForSeq2SeqLM
 
     model = AutoModelForSeq2SeqLM.from_pretrained(model_dir).to(device).eval()
-    vocab = model.config.vocab_size
-    for lengths in batches:
-        ids = torch.full((len(lengths), max(lengths)), model.config.pad_token_id, dtype=torch.long)
-        for row, n in enumerate(lengths):
-            ids[row, :n] = torch.randint(3, vocab - 1, (n,))
-        ids = ids.to(device)
-        with torch.inference_mode():
-            model.generate(input_ids=ids, attention_mask=(ids != model.config.pad_token_id).long(), num_beams=beams,
-                           do_sample=False, min_new_tokens=max(lengths), max_new_tokens=max(lengths))
+    vocab, pad = model.config.vocab_size, model.config.pad_token_id
+
+    def decode(batches, beams: int) -> None:
+        for lengths in batches:
+            ids = torch.full((len(lengths), max(lengths)), pad, dtype=torch.long)
+            for row, n in enumerate(lengths):
+                ids[row, :n] = torch.randint(4, vocab - 1, (n,))
+            ids = ids.to(device)
+            with torch.inference_mode():
+                model.generate(input_ids=ids, attention_mask=(ids != pad).long(), num_beams=beams, do_sample=False,
+                               min_new_tokens=max(lengths), max_new_tokens=max(lengths))
+    return decode
 
 
-def run_ctranslate2(model_dir: Path, batches, beams: int, device: str, tmp: Path) -> bool | None:
+def ctranslate2_decoder(model_dir: Path, device: str, tmp: Path):
+    """The same with the model converted to CTranslate2 int8 (None when CTranslate2 is not installed)."""
     try:
         import ctranslate2
         from ctranslate2.converters import TransformersConverter
     except ImportError:
-        return False
-    converted = tmp / f"{model_dir.name}-ct2"
-    if not converted.exists():
-        TransformersConverter(str(model_dir)).convert(str(converted), quantization="int8")
-    translator = ctranslate2.Translator(str(converted), device=device.split(":")[0],
+        return None
+    converted = TransformersConverter(str(model_dir)).convert(str(tmp / f"{model_dir.name}-ct2"), quantization="int8",
+                                                              force=True)
+    translator = ctranslate2.Translator(converted, device=device.split(":")[0],
                                         compute_type="int8" if device == "cpu" else "int8_float16")
     rng = random.Random(1)
-    for lengths in batches:
-        tokens = [[f"t{rng.randrange(3, 5000)}" for _ in range(n)] for n in lengths]
-        translator.translate_batch(tokens, beam_size=beams, min_decoding_length=max(lengths),
-                                   max_decoding_length=max(lengths))
+
+    def decode(batches, beams: int) -> None:
+        for lengths in batches:
+            tokens = [[f"t{rng.randrange(4, 5000)}" for _ in range(n)] for n in lengths]
+            translator.translate_batch(tokens, beam_size=beams, min_decoding_length=max(lengths),
+                                       max_decoding_length=max(lengths))
+    return decode
+
+
+def timed(decode, batches, beams: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process over all its threads) of decoding ``batches``,
+    after one warm-up batch."""
+    decode(batches[-1:], beams)
+    wall, cpu = time.perf_counter(), time.process_time()
+    decode(batches, beams)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -184,36 +194,39 @@ def main() -> None:
     shape = corpus_shape(Path(args.beir), args.lang, None)
     batches = length_batches(shape.pop("sentence_words"), args.sentences, args.batch_size, args.tokens_per_word)
     per_passage = shape["sentences_per_passage"]
+    print(f"corpus {args.beir}: {shape['passages']} passages, {per_passage:.2f} sentences per passage, "
+          f"{shape['words_per_sentence']:.1f} words per sentence; x {args.tokens_per_word} tokens per word (assumed); "
+          f"device {args.device}, torch threads {torch.get_num_threads()}; {args.sentences} sentences per model, "
+          f"batches of {args.batch_size}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pipe = pipeline_run(Path(args.beir), args.lang, args.docs, tmp)
         floor_h = pipe["cached_s"] / args.docs * 1e6 / 3600
+        print(f"pipeline, tiny model, {args.docs} passages: cold {pipe['cold_s']:.1f} s ({pipe['cold_model_calls']} "
+              f"model calls), cached re-run {pipe['cached_s']:.2f} s ({pipe['cached_model_calls']} model calls) = "
+              f"{floor_h:.2f} h per million passages outside the model (added to the hours below)\n")
+        print("| model | beams | backend | sentences/s (wall) | hours per million passages (wall) | "
+              "CPU core-hours per million passages (model) |")
+        print("|---|---|---|---|---|---|", flush=True)
         rows = []
         sizes = [("OPUS-MT Marian base (74M)", "marian", MARIAN_BASE)] + (
             [("NLLB-200-distilled-600M", "m2m100", NLLB_600M)] if args.nllb else [])
         for label, family, config in sizes:
             model_dir = random_model(config, family, tmp / family)
+            decoders = [("transformers fp32", transformers_decoder(model_dir, args.device, tmp)),
+                         ("CTranslate2 int8", ctranslate2_decoder(model_dir, args.device, tmp))]
             for beams in (4, 1):
-                for backend, run in (("transformers fp32", run_transformers), ("CTranslate2 int8", run_ctranslate2)):
-                    wall, cpu = timed(run, model_dir, batches, beams, args.device, tmp)
-                    if wall is not None:
-                        rows.append({"model": label, "beams": beams, "backend": backend, "wall_s": wall, "cpu_s": cpu,
-                                     "sentences_per_s": args.sentences / wall,
-                                     "hours_per_million": 1e6 * per_passage * wall / args.sentences / 3600 + floor_h,
-                                     "core_hours_per_million": 1e6 * per_passage * cpu / args.sentences / 3600})
-    print(f"corpus {args.beir}: {shape['passages']} passages, {per_passage:.2f} sentences per passage, "
-          f"{shape['words_per_sentence']:.1f} words per sentence; x {args.tokens_per_word} tokens per word (assumed); "
-          f"device {args.device}, torch threads {torch.get_num_threads()}; {args.sentences} sentences per model, "
-          f"batches of {args.batch_size}")
-    print(f"pipeline, tiny model, {args.docs} passages: cold {pipe['cold_s']:.1f} s ({pipe['cold_model_calls']} "
-          f"model calls), cached re-run {pipe['cached_s']:.2f} s ({pipe['cached_model_calls']} model calls) = "
-          f"{floor_h:.2f} h per million passages outside the model (added to the hours below)\n")
-    print("| model | beams | backend | sentences/s (wall) | hours per million passages (wall) | "
-          "CPU core-hours per million passages (model) |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['model']} | {r['beams']} | {r['backend']} | {r['sentences_per_s']:.1f} | "
-              f"{r['hours_per_million']:,.0f} | {r['core_hours_per_million']:,.0f} |")
+                for backend, decode in decoders:
+                    if decode is None:
+                        continue
+                    wall, cpu = timed(decode, batches, beams)
+                    r = {"model": label, "beams": beams, "backend": backend, "wall_s": wall, "cpu_s": cpu,
+                         "sentences_per_s": args.sentences / wall,
+                         "hours_per_million": 1e6 * per_passage * wall / args.sentences / 3600 + floor_h,
+                         "core_hours_per_million": 1e6 * per_passage * cpu / args.sentences / 3600}
+                    rows.append(r)
+                    print(f"| {r['model']} | {r['beams']} | {r['backend']} | {r['sentences_per_s']:.1f} | "
+                          f"{r['hours_per_million']:,.0f} | {r['core_hours_per_million']:,.0f} |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"shape": shape, "pipeline": pipe, "rows": rows}, indent=1))
     sys.stdout.flush()
