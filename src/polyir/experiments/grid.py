@@ -25,6 +25,8 @@ HASH_LENGTH = 16
 # options that change neither the trained weights nor the evaluation
 NOT_HASHED = ("out", "logging", "runtime.threads", "data.token_cache", "checkpoint.every", "checkpoint.keep_last")
 LEAKAGE_FORMATS = ("xquad-r", "mlqa-r", "lareqa")
+BASELINE_MODEL_KEYS = ("name_or_path", "prompts", "truncate_layers", "trust_remote_code")
+BASELINE_RUNTIME_KEYS = ("device", "threads")
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,10 @@ def _baselines(spec: SweepSpec, runs: list[RunSpec], eval_dicts: tuple[dict, ...
     for run in runs:
         axes = {"model": run.axes["model"], "strategy": "untrained", "alpha": None, "label": "untrained",
                 **{k: v for k, v in run.axes.items() if k.startswith("model.")}}
-        train = {"model": run.train["model"], "runtime": run.train["runtime"]}
+        # only what the untrained model's evaluation depends on: training-only options (lengths,
+        # frozen embeddings, dropout, precision) must not split one baseline into several
+        train = {"model": {k: v for k, v in run.train["model"].items() if k in BASELINE_MODEL_KEYS},
+                 "runtime": {k: v for k, v in run.train["runtime"].items() if k in BASELINE_RUNTIME_KEYS}}
         baseline = RunSpec("baseline", axes, train, eval_dicts, "final", spec.name)
         found.setdefault(baseline.hash, baseline)
     return list(found.values())

@@ -190,3 +190,13 @@ def test_variant_errors_name_the_key(sweep, variant, message):
     with pytest.raises(ConfigError) as err:
         parse_sweep(sweep, source="t.yaml")
     assert message in str(err.value), str(err.value)
+
+
+def test_training_only_options_share_one_baseline(sweep):
+    sweep["grid"] = {"strategy": ["hybrid(0.5)"], "variant": [
+        {"name": "short"}, {"name": "long", "model.max_query_length": 64, "model.freeze_embeddings": True,
+                             "runtime.precision": "bf16", "model.dropout": 0.0}]}
+    runs = expand(parse_sweep(sweep))
+    assert [r.kind for r in runs] == ["baseline", "train", "train"]
+    sweep["grid"]["variant"].append({"name": "cut", "model.truncate_layers": 2})  # evaluates another model
+    assert [r.kind for r in expand(parse_sweep(sweep))].count("baseline") == 2
