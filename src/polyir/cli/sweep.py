@@ -96,6 +96,7 @@ def _run_one(run_dir: str) -> int:
 
 
 def _dry_run(spec, args: argparse.Namespace) -> int:
+    from ..experiments.analysis import STANDARD_AXES
     from ..experiments.cost import DEFAULT_PAIRS_PER_SECOND, calibrate, estimate, format_seconds
     from ..experiments.store import ResultsStore
     from ..experiments.sweep import plan_sweep
@@ -122,6 +123,11 @@ def _dry_run(spec, args: argparse.Namespace) -> int:
         rows.append([p.spec.hash, p.status, str(axes.get("label")), str(axes.get("model")), str(axes.get("data", "-")),
                      str(axes.get("batch_size", "-")), str(axes.get("seed", "-")), str(cost.steps or "-"), pps,
                      format_seconds(cost.seconds) if p.pending else "-"])
+    other = [", ".join(f"{k}={v}" for k, v in p.spec.axes.items() if k not in STANDARD_AXES) for p in planned]
+    if any(other):  # variants and `set` axes
+        header.insert(5, "axes")
+        for row, text in zip(rows, other):
+            row.insert(5, text or "-")
     print(_columns(header, rows))
     counts = {s: sum(p.status == s for p in planned) for s in ("done", "finished", "partial", "failed", "todo")}
     print(f"\n{len(planned)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
