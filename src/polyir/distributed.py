@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from .devices import distributed_plan, single_process_device
+from .device_checks import distributed_plan, single_process_device
 from .errors import ConfigError
 
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -74,7 +74,7 @@ def init_distributed(backend: str | None = None, device: str | torch.device | No
     """Join the process group described by the launcher's environment variables (or reuse
     one that is already initialised); single-process when WORLD_SIZE is unset or 1.
 
-    ``device`` (``None`` = ``auto``) is checked against the machine first (`polyir.devices`;
+    ``device`` (``None`` = ``auto``) is checked against the machine first (`polyir.device_checks`;
     a `ConfigError` naming ``setting`` before anything is loaded or joined): with several
     processes each takes ``cuda:LOCAL_RANK`` and NCCL when CUDA is there (``auto``/``cuda``),
     else the CPU and Gloo; a single process uses CUDA when available.  ``backend`` overrides

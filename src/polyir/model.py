@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from .devices import single_process_device
+from .device_checks import single_process_device
 from .errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def model_fingerprint(model: "LoadedModel | SentenceTransformer") -> str:
 
 def resolve_device(device: str = "auto", setting: str = "device") -> str:
     """``auto`` -> ``cuda`` when available, else ``mps`` (Apple), else ``cpu``; an explicit device
-    the machine lacks is a `ConfigError` naming ``setting`` (`polyir.devices`)."""
+    the machine lacks is a `ConfigError` naming ``setting`` (`polyir.device_checks`)."""
     return single_process_device(device, setting)
 
 

@@ -98,7 +98,7 @@ def test_evaluate_on_cuda_without_cuda(monkeypatch, capsys, tmp_path, no_loading
 
 
 def test_processes_on_cpus_use_gloo_whatever_the_gpus(monkeypatch):
-    from polyir.devices import distributed_plan
+    from polyir.device_checks import distributed_plan
 
     gpus(monkeypatch, 1)
     plan = distributed_plan("cpu", world_size=2, local_rank=1)

@@ -91,7 +91,7 @@ def _translations(values: list[str]) -> tuple[tuple[str, str], ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..devices import single_process_device
+    from ..device_checks import single_process_device
     from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
     from ..evaluate.report import summary_table
     from ..model import load_model

@@ -14,7 +14,7 @@ from .errors import ConfigError
 
 
 @dataclass(frozen=True)
-class DevicePlan:
+class ProcessDevice:
     """Where this process computes and which collective backend it joins (None: single process)."""
 
     device: str
@@ -65,14 +65,14 @@ def single_process_device(device: str, setting: str = "device", *, use_mps: bool
     raise ConfigError(f"{setting} must be auto, cpu, cuda, cuda:N or mps, got {device!r}")
 
 
-def distributed_plan(device: str, world_size: int, local_rank: int, setting: str = "runtime.device") -> DevicePlan:
+def distributed_plan(device: str, world_size: int, local_rank: int, setting: str = "runtime.device") -> ProcessDevice:
     """The device and backend of process ``local_rank`` of ``world_size``: one GPU each with NCCL,
     or Gloo on CPUs (``cpu``, or ``auto`` without CUDA)."""
     import torch.distributed as dist
 
     count = _cuda_count()
     if device == "cpu" or (device == "auto" and not count):
-        return DevicePlan("cpu", "gloo")
+        return ProcessDevice("cpu", "gloo")
     if device == "mps":
         raise ConfigError(f"{setting} is 'mps': several processes need cuda (NCCL) or cpu (Gloo)")
     if device.startswith("cuda") and not count:
@@ -90,7 +90,7 @@ def distributed_plan(device: str, world_size: int, local_rank: int, setting: str
         raise ConfigError(f"{setting} is {device!r} with {world_size} processes, which needs NCCL, and this torch "
                           f"build has no NCCL (torch.distributed.is_nccl_available() is False); "
                           f"set {setting} cpu to use Gloo")
-    return DevicePlan(f"cuda:{local_rank}", "nccl")
+    return ProcessDevice(f"cuda:{local_rank}", "nccl")
 
 
 def _cuda_index(device: str, setting: str) -> int | None:
