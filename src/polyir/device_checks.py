@@ -22,9 +22,10 @@ class ProcessDevice:
 
 
 def _cuda_count() -> int:
+    """Visible GPUs: 0 without CUDA, at least 1 with it."""
     import torch
 
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return max(1, torch.cuda.device_count()) if torch.cuda.is_available() else 0
 
 
 def _no_cuda(setting: str, device: str) -> ConfigError:
