@@ -261,12 +261,22 @@ def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
             out_val[j] = -np.inf
 
 
+@njit(cache=True)
+def _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r):
+    scratch = np.empty(queries.shape[1], np.float64)
+    settle_top(queries[r], cands, tiekey, indices[r, :n_in[r]], out_idx[r], out_val[r], scratch)
+
+
+@njit(cache=True)
+def _settle_serial(queries, cands, tiekey, indices, n_in, out_idx, out_val):
+    for r in range(indices.shape[0]):
+        _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r)
+
+
 @njit(parallel=True, cache=True)
-def settle_rows(queries, cands, tiekey, indices, n_in, out_idx, out_val):
-    """`settle_top` for each row ``r`` over its candidates ``indices[r, :n_in[r]]``."""
+def _settle_parallel(queries, cands, tiekey, indices, n_in, out_idx, out_val):
     for r in prange(indices.shape[0]):
-        scratch = np.empty(queries.shape[1], np.float64)
-        settle_top(queries[r], cands, tiekey, indices[r, :n_in[r]], out_idx[r], out_val[r], scratch)
+        _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r)
 
 
 @njit(cache=True)
@@ -343,21 +353,47 @@ def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_
         _top_of(row, idx, np.float32(-np.inf), qvec, cands, slack, tiekey, top, top_val, scratch)
 
 
-@njit(parallel=True, cache=True)
-def _rank_counts(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k, row_order):
-    n_queries, n_cands = scores.shape
-    counts = np.zeros((n_queries, rel_idx.shape[1], bounds.shape[0] - 1), np.int32)
-    top = np.full((n_queries, k), -1, np.int64)
-    top_val = np.empty((n_queries, k), np.float32)
-    n_groups = (n_queries + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
-    for g in prange(n_groups):  # work arrays allocated once per group of rows
-        vals = np.empty(n_cands, np.float32)
-        idx = np.empty(n_cands, np.int32)
-        scratch = np.empty(queries.shape[1], np.float64)
-        for q in row_order[g * _ROWS_PER_TASK:(g + 1) * _ROWS_PER_TASK]:
-            _rank_row(scores[q], queries[q], cands, slack[q], rel_idx[q], n_rel[q], bounds, tiekey, counts[q],
-                      top[q], top_val[q], vals, idx, scratch)
+@njit(cache=True)
+def _rank_group(g, scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, row_order, counts, top, top_val):
+    """Rows ``row_order[g * _ROWS_PER_TASK:(g + 1) * _ROWS_PER_TASK]``, with work arrays of their own."""
+    vals = np.empty(scores.shape[1], np.float32)
+    idx = np.empty(scores.shape[1], np.int32)
+    scratch = np.empty(queries.shape[1], np.float64)
+    for q in row_order[g * _ROWS_PER_TASK:(g + 1) * _ROWS_PER_TASK]:
+        _rank_row(scores[q], queries[q], cands, slack[q], rel_idx[q], n_rel[q], bounds, tiekey, counts[q],
+                  top[q], top_val[q], vals, idx, scratch)
+
+
+@njit(cache=True)
+def _outputs(n_queries, width, n_segments, k):
+    return (np.zeros((n_queries, width, n_segments), np.int32), np.full((n_queries, k), -1, np.int64),
+            np.empty((n_queries, k), np.float32))
+
+
+@njit(cache=True)
+def _rank_counts_serial(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k, row_order):
+    counts, top, top_val = _outputs(scores.shape[0], rel_idx.shape[1], bounds.shape[0] - 1, k)
+    for g in range((scores.shape[0] + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        _rank_group(g, scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, row_order, counts, top, top_val)
     return counts, top
+
+
+@njit(parallel=True, cache=True)
+def _rank_counts_parallel(scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, k, row_order):
+    counts, top, top_val = _outputs(scores.shape[0], rel_idx.shape[1], bounds.shape[0] - 1, k)
+    for g in prange((scores.shape[0] + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        _rank_group(g, scores, queries, cands, slack, rel_idx, n_rel, bounds, tiekey, row_order, counts, top, top_val)
+    return counts, top
+
+
+# threads pay off on large blocks; on a few rows, waking them up costs more than the work
+_PARALLEL_FROM_ROWS = 4 * _ROWS_PER_TASK
+
+
+def settle_rows(queries, cands, tiekey, indices, n_in, out_idx, out_val) -> None:
+    """`settle_top` for each row ``r`` over its candidates ``indices[r, :n_in[r]]``."""
+    kernel = _settle_parallel if len(indices) >= _PARALLEL_FROM_ROWS else _settle_serial
+    on_torch_threads(kernel, queries, cands, tiekey, indices, n_in, out_idx, out_val)
 
 
 def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, bounds: np.ndarray,
@@ -384,7 +420,8 @@ def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, boun
     # rows sharing relevant items (translations of one question) one after the other: the
     # candidate vectors their near-ties need are then still in the cache
     row_order = np.argsort(rel_idx[:, 0] if rel_idx.shape[1] else np.zeros(len(rel_idx), np.int64), kind="stable")
-    return on_torch_threads(_rank_counts, np.ascontiguousarray(scores, dtype=np.float32), vectors.queries,
+    kernel = _rank_counts_parallel if len(scores) >= _PARALLEL_FROM_ROWS else _rank_counts_serial
+    return on_torch_threads(kernel, np.ascontiguousarray(scores, dtype=np.float32), vectors.queries,
                             vectors.candidates, np.ascontiguousarray(vectors.slack, dtype=np.float64), rel_idx,
                             np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
                             np.ascontiguousarray(tiekey, dtype=np.int64), int(top_k), row_order)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .exact_scores import ScoreVectors, matmul_input_unit
-from .rank_counting import on_torch_threads, rank_counts, settle_rows, settle_top
+from .rank_counting import rank_counts, settle_rows, settle_top
 
 __all__ = ["BACKENDS", "ScoreVectors", "as_float32_tensor", "block_rows", "faiss_topk", "order_by_trec",
            "rank_counts", "score_blocks", "score_vectors", "search", "selection_width", "settle", "tie_keys", "topk"]
@@ -169,8 +169,8 @@ def settle(values: torch.Tensor, indices: torch.Tensor, k: int, n: int, tiekey: 
         fast = values.to(torch.float64).numpy()
         cut = fast[:, k - 1] - 2 * vectors.slack
         n_in = (fast >= cut[:, None]).sum(axis=1)
-        on_torch_threads(settle_rows, vectors.queries, vectors.candidates, tiekey,
-                         np.ascontiguousarray(indices.numpy(), dtype=np.int64), n_in, out_idx, out_val)
+        settle_rows(vectors.queries, vectors.candidates, tiekey, np.ascontiguousarray(indices.numpy(), dtype=np.int64),
+                    n_in, out_idx, out_val)
         for row in np.flatnonzero((n_in == values.shape[1]) & (values.shape[1] < n)):
             wide = np.flatnonzero(np.asarray(full_row(row), dtype=np.float64) >= cut[row])
             settle_top(vectors.queries[row], vectors.candidates, tiekey, wide, out_idx[row], out_val[row],

@@ -134,7 +134,7 @@ def same_results(a, b):
 
 
 def test_results_do_not_depend_on_the_memory_budget(make_parallel_set):
-    rset, qe, ce = make_parallel_set(7, n_questions=150, integer_embeddings=False, dim=32, max_distractors=40)
+    rset, qe, ce = make_parallel_set(7, n_questions=60, integer_embeddings=False, dim=32, max_distractors=40)
     ce = with_near_ties(ce)
     row_mb = 8 * len(rset.candidates) / 2**20
     big = evaluate_embeddings(rset, qe, ce, run_depth=5)
