@@ -9,7 +9,9 @@ The fast scores decide every comparison they can: a candidate whose fast score i
 than the row's slack away from a threshold is on the same side of it canonically.  The few
 that are not (near-ties) get their canonical score computed, so counts and selections are
 exact and do not depend on how the fast scores were computed (BLAS, block shape, device).
-No sort of the row: per relevant item, one vectorised counting pass over the row.
+No sort of the row: it is compacted once (branch-free) to the candidates near or above its
+lowest relevant item, and what is left is counted per item and segment.  The best ``k``
+come from the same list (`polyir.top_selection`).
 
 The kernels pass slices and index them from 0: numba wraps negative indices, and a loop
 from an arbitrary start is not vectorised because the index cannot be proved non-negative.
@@ -17,44 +19,16 @@ from an arbitrary start is not vectorised because the index cannot be proved non
 from __future__ import annotations
 
 import numpy as np
-import torch
 from numba import njit, prange
 
 from .exact_scores import ScoreVectors, canonical_dot
+from .top_selection import PARALLEL_FROM_ROWS, count_at_least, float32_above, float32_below, on_torch_threads, select_top
 
 # up to this many relevant items a query's counts come from compacting the row to the
 # candidates near or above each item (lowest first) and counting what is left; beyond, one
 # pass buckets each candidate by binary search over the items sorted by canonical score
 _FEW_RELEVANT = 32
-_CHUNK = 64  # candidates counted at once before a scalar look at each of them
 _ROWS_PER_TASK = 16  # query rows per parallel task (work arrays are allocated per task)
-
-
-@njit(cache=True)
-def _float32_below(value):
-    """The largest float32 <= ``value`` (a float64): ``x < it`` implies ``x < value``."""
-    out = np.float32(value)
-    if np.float64(out) > value:
-        out = np.nextafter(out, np.float32(-np.inf))
-    return out
-
-
-@njit(cache=True)
-def _float32_above(value):
-    """The smallest float32 > ``value`` (a float64): ``x >= it`` implies ``x > value``."""
-    out = np.float32(value)
-    if np.float64(out) <= value:
-        out = np.nextafter(out, np.float32(np.inf))
-    return out
-
-
-@njit(cache=True)
-def _count_at_least(seg, gate):
-    """``#x >= gate`` over ``seg``: one vectorised loop."""
-    n = 0
-    for i in range(seg.shape[0]):
-        n += seg[i] >= gate
-    return n
 
 
 @njit(cache=True)
@@ -118,18 +92,18 @@ def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts,
     """
     for r in np.argsort(fast):
         x_r = np.float64(fast[r])
-        n = _compact(vals, idx, n, _float32_below(x_r - 2 * slack))  # below the window: surely below
-        high = _float32_above(x_r + 2 * slack)  # at or above: surely ranked above
+        n = _compact(vals, idx, n, float32_below(x_r - 2 * slack))  # below the window: surely below
+        high = float32_above(x_r + 2 * slack)  # at or above: surely ranked above
         ends = np.searchsorted(idx[:n], bounds)
         t = np.float32(np.nan)
         for sg in range(bounds.shape[0] - 1):
             seg = vals[ends[sg]:ends[sg + 1]]
-            above = _count_at_least(seg, high)
+            above = count_at_least(seg, high)
             own = 1 if bounds[sg] <= rel[r] < bounds[sg + 1] else 0  # in its own window, not above itself
             if seg.shape[0] - above > own:
                 if np.isnan(t):
                     t = canonical_dot(qvec, cands[rel[r]], scratch)
-                t_window = (_float32_below(np.float64(t) - slack), _float32_above(np.float64(t) + slack))
+                t_window = (float32_below(np.float64(t) - slack), float32_above(np.float64(t) + slack))
                 above += _settled_above(seg, idx[ends[sg]:ends[sg + 1]], high, t_window, (t, tiekey[rel[r]]),
                                         qvec, cands, tiekey, scratch)
             counts[r, sg] = above
@@ -180,7 +154,7 @@ def _counts_by_bucket(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, s
     bucket of how many it beats (binary search; canonical only when one lies within a slack),
     suffix sums of the buckets per segment."""
     order, th, kk = _sorted_thresholds(qvec, cands, rel, m, tiekey, scratch)
-    gate = _float32_below(np.float64(th[0]) - slack)  # below it: ranked below every relevant item
+    gate = float32_below(np.float64(th[0]) - slack)  # below it: ranked below every relevant item
     hist = np.zeros(m + 1, np.int64)
     for sg in range(bounds.shape[0] - 1):
         hist[:] = 0
@@ -201,137 +175,6 @@ def _counts_by_bucket(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, s
 
 
 @njit(cache=True)
-def _sift_down(heap, n):
-    """Restore the min-heap after its root was replaced."""
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            return
-        child = left + 1 if left + 1 < n and heap[left + 1] < heap[left] else left
-        if heap[i] <= heap[child]:
-            return
-        heap[i], heap[child] = heap[child], heap[i]
-        i = child
-
-
-@njit(cache=True)
-def _sift_up(heap, i):
-    while i > 0:
-        parent = (i - 1) // 2
-        if heap[parent] <= heap[i]:
-            return
-        heap[i], heap[parent] = heap[parent], heap[i]
-        i = parent
-
-
-@njit(cache=True)
-def _keep_at_or_above(buf, n, vals, gate):
-    """Drop buffered positions whose score is below ``gate``; grow the buffer when that frees too little."""
-    kept = 0
-    for i in range(n):
-        if vals[buf[i]] >= gate:
-            buf[kept] = buf[i]
-            kept += 1
-    if kept > buf.shape[0] // 2:
-        bigger = np.empty(2 * buf.shape[0], np.int64)
-        bigger[:kept] = buf[:kept]
-        return bigger, kept
-    return buf, kept
-
-
-@njit(cache=True)
-def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
-    """The best ``len(out_idx)`` of the candidates ``idx`` by (canonical score, tie key),
-    best first, with their canonical scores.  Slots beyond ``len(idx)``: index -1, score -inf."""
-    n = idx.shape[0]
-    vals = np.empty(n, np.float32)
-    keys = np.empty(n, np.int64)
-    for i in range(n):
-        vals[i] = canonical_dot(qvec, cands[idx[i]], scratch)
-        keys[i] = tiekey[idx[i]]
-    by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(vals[by_key], kind="mergesort")]  # ascending (score, key)
-    for j in range(out_idx.shape[0]):
-        if j < n:
-            out_idx[j] = idx[order[n - 1 - j]]
-            out_val[j] = vals[order[n - 1 - j]]
-        else:
-            out_idx[j] = -1
-            out_val[j] = -np.inf
-
-
-@njit(cache=True)
-def _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r):
-    scratch = np.empty(queries.shape[1], np.float64)
-    settle_top(queries[r], cands, tiekey, indices[r, :n_in[r]], out_idx[r], out_val[r], scratch)
-
-
-@njit(cache=True)
-def _settle_serial(queries, cands, tiekey, indices, n_in, out_idx, out_val):
-    for r in range(indices.shape[0]):
-        _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r)
-
-
-@njit(parallel=True, cache=True)
-def _settle_parallel(queries, cands, tiekey, indices, n_in, out_idx, out_val):
-    for r in prange(indices.shape[0]):
-        _settle_row(queries, cands, tiekey, indices, n_in, out_idx, out_val, r)
-
-
-@njit(cache=True)
-def _top_of(vals, idx, floor, qvec, cands, slack, tiekey, top, top_val, scratch):
-    """The set of the best ``len(top)`` candidates by canonical score among ``vals`` (fast scores
-    of the columns ``idx``, in no particular order), when they hold every candidate of the row
-    at or above ``floor``; returns False (``top`` unset) when that is not enough to decide.
-
-    A heap of the best fast scores gives a gate (k-th best - 2 slacks) below which no
-    candidate can make the top; chunks with nothing at or above it are skipped after one
-    vectorised count.  When only ``k`` candidates reach the final gate they are the set;
-    otherwise the candidates at or above it are settled by canonical scores.
-    """
-    k = top.shape[0]
-    heap = np.empty(k, np.float32)  # the k best fast scores so far (min-heap)
-    n_heap = 0
-    gate = np.float32(-np.inf)
-    buf = np.empty(max(64, 4 * k), np.int64)  # positions at or above the gate when they came
-    n_buf = 0
-    for base in range(0, vals.shape[0], _CHUNK):
-        chunk = vals[base:base + _CHUNK]
-        if n_heap == k:
-            if _count_at_least(chunk, gate) == 0:
-                continue
-        for i in range(chunk.shape[0]):
-            x = chunk[i]
-            if x < gate:
-                continue
-            if n_heap < k or x > heap[0]:
-                if n_heap < k:
-                    heap[n_heap] = x
-                    _sift_up(heap, n_heap)
-                    n_heap += 1
-                else:
-                    heap[0] = x
-                    _sift_down(heap, k)
-                if n_heap == k:  # every member of the exact top k is within 2 slacks of the k-th best
-                    gate = _float32_below(np.float64(heap[0]) - 2 * slack)
-            if x >= gate:
-                if n_buf == buf.shape[0]:
-                    buf, n_buf = _keep_at_or_above(buf, n_buf, vals, gate)
-                buf[n_buf] = base + i
-                n_buf += 1
-    if n_heap < k and floor > -np.inf or gate < floor:
-        return False  # the k-th best, or candidates within 2 slacks of it, may lie below the floor
-    buf, n_buf = _keep_at_or_above(buf, n_buf, vals, gate)
-    columns = idx[buf[:n_buf]]
-    if n_buf == k:  # nothing else within 2 slacks below the k-th best: the fast scores decide
-        top[:] = columns
-    else:
-        settle_top(qvec, cands, tiekey, columns, top, top_val, scratch)
-    return True
-
-
-@njit(cache=True)
 def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_val, vals, idx, scratch):
     """Counts and top set of one query row (see `rank_counts`)."""
     done = False
@@ -339,10 +182,10 @@ def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_
         fast = np.empty(m, np.float32)
         for r in range(m):
             fast[r] = row[rel[r]]
-        floor = _float32_below(np.float64(fast.min()) - 2 * slack)
+        floor = float32_below(np.float64(fast.min()) - 2 * slack)
         n = _compact_row(row, floor, vals, idx)
         if top.shape[0]:  # usually within the compacted candidates: below the lowest relevant item
-            done = _top_of(vals[:n], idx[:n], floor, qvec, cands, slack, tiekey, top, top_val, scratch)
+            done = select_top(vals[:n], idx[:n], floor, qvec, cands, slack, tiekey, top, top_val, scratch)
         # after the top k: the counts compact vals/idx further
         _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, n, scratch)
     elif m > _FEW_RELEVANT:
@@ -350,7 +193,7 @@ def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_
     if top.shape[0] and not done:
         for i in range(row.shape[0]):
             idx[i] = i
-        _top_of(row, idx, np.float32(-np.inf), qvec, cands, slack, tiekey, top, top_val, scratch)
+        select_top(row, idx, np.float32(-np.inf), qvec, cands, slack, tiekey, top, top_val, scratch)
 
 
 @njit(cache=True)
@@ -386,16 +229,6 @@ def _rank_counts_parallel(scores, queries, cands, slack, rel_idx, n_rel, bounds,
     return counts, top
 
 
-# threads pay off on large blocks; on a few rows, waking them up costs more than the work
-_PARALLEL_FROM_ROWS = 4 * _ROWS_PER_TASK
-
-
-def settle_rows(queries, cands, tiekey, indices, n_in, out_idx, out_val) -> None:
-    """`settle_top` for each row ``r`` over its candidates ``indices[r, :n_in[r]]``."""
-    kernel = _settle_parallel if len(indices) >= _PARALLEL_FROM_ROWS else _settle_serial
-    on_torch_threads(kernel, queries, cands, tiekey, indices, n_in, out_idx, out_val)
-
-
 def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, bounds: np.ndarray,
                 tiekey: np.ndarray, vectors: ScoreVectors, *, top_k: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(counts, top)``: ``counts[q, r, s]`` = candidates of segment ``s`` ranked above relevant
@@ -420,24 +253,8 @@ def rank_counts(scores: np.ndarray, rel_idx: np.ndarray, n_rel: np.ndarray, boun
     # rows sharing relevant items (translations of one question) one after the other: the
     # candidate vectors their near-ties need are then still in the cache
     row_order = np.argsort(rel_idx[:, 0] if rel_idx.shape[1] else np.zeros(len(rel_idx), np.int64), kind="stable")
-    kernel = _rank_counts_parallel if len(scores) >= _PARALLEL_FROM_ROWS else _rank_counts_serial
+    kernel = _rank_counts_parallel if len(scores) >= PARALLEL_FROM_ROWS else _rank_counts_serial
     return on_torch_threads(kernel, np.ascontiguousarray(scores, dtype=np.float32), vectors.queries,
                             vectors.candidates, np.ascontiguousarray(vectors.slack, dtype=np.float64), rel_idx,
                             np.ascontiguousarray(n_rel, dtype=np.int64), bounds,
                             np.ascontiguousarray(tiekey, dtype=np.int64), int(top_k), row_order)
-
-
-def on_torch_threads(kernel, *args):
-    """Run a parallel numba ``kernel`` on torch's thread count, and leave that count as it was.
-
-    numba's OpenMP threading layer shares (and resets) the thread count torch uses: without
-    this, training after an evaluation silently runs on a different number of threads.
-    """
-    import numba
-
-    threads = torch.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        return kernel(*args)
-    finally:
-        torch.set_num_threads(threads)

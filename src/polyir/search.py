@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from .exact_scores import ScoreVectors, matmul_input_unit
-from .rank_counting import rank_counts, settle_rows, settle_top
+from .rank_counting import rank_counts
+from .top_selection import settle_rows, settle_top
 
 __all__ = ["BACKENDS", "ScoreVectors", "as_float32_tensor", "block_rows", "faiss_topk", "order_by_trec",
            "rank_counts", "score_blocks", "score_vectors", "search", "selection_width", "settle", "tie_keys", "topk"]
