@@ -32,30 +32,38 @@ _ROWS_PER_TASK = 16  # query rows per parallel task (work arrays are allocated p
 
 
 @njit(cache=True)
-def _compact_row(row, gate, vals, idx):
-    """Copy the scores ``>= gate`` and their columns to the front of ``vals``/``idx``, in order.
+def _compact_row(row, gate, bounds, vals, idx, ends):
+    """Copy the scores ``>= gate`` and their columns to the front of ``vals``/``idx``, in order;
+    segment ``s`` of the row ends up in ``[ends[s], ends[s + 1])``.
 
     Branch-free: every element is written and the write position advances only for kept ones
     (about twice as fast as a branch when the choice is unpredictable)."""
     n = 0
-    for i in range(row.shape[0]):
-        x = row[i]
-        vals[n] = x
-        idx[n] = i
-        n += x >= gate
-    return n
+    ends[0] = 0
+    for sg in range(bounds.shape[0] - 1):
+        seg = row[bounds[sg]:bounds[sg + 1]]
+        for i in range(seg.shape[0]):
+            x = seg[i]
+            vals[n] = x
+            idx[n] = bounds[sg] + i
+            n += x >= gate
+        ends[sg + 1] = n
 
 
 @njit(cache=True)
-def _compact(vals, idx, n, gate):
-    """`_compact_row` in place over the first ``n`` entries (the write position never passes the read)."""
+def _compact(vals, idx, ends, gate):
+    """`_compact_row` in place over the list (the write position never passes the read)."""
     kept = 0
-    for i in range(n):
-        x = vals[i]
-        vals[kept] = x
-        idx[kept] = idx[i]
-        kept += x >= gate
-    return kept
+    start = ends[0]
+    for sg in range(ends.shape[0] - 1):
+        stop = ends[sg + 1]
+        for i in range(start, stop):
+            x = vals[i]
+            vals[kept] = x
+            idx[kept] = idx[i]
+            kept += x >= gate
+        start = stop
+        ends[sg + 1] = kept
 
 
 @njit(cache=True)
@@ -78,9 +86,9 @@ def _settled_above(vals, idx, high, t_window, item, qvec, cands, tiekey, scratch
 
 
 @njit(cache=True)
-def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, n, scratch):
-    """Few relevant items.  ``vals[:n]``/``idx[:n]``: the row compacted to the candidates at or
-    above the lowest item's fast window (in column order).  Items are taken from the lowest
+def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, ends, scratch):
+    """Few relevant items.  ``vals``/``idx`` up to ``ends[-1]``: the row compacted to the
+    candidates at or above the lowest item's fast window, by segment (`_compact_row`).  Items are taken from the lowest
     fast score up; for each, the list is compacted further to its window and above, counted
     per segment (a vectorised pass over what is left) and the window's members, if any besides
     the item itself, are settled.
@@ -92,9 +100,8 @@ def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts,
     """
     for r in np.argsort(fast):
         x_r = np.float64(fast[r])
-        n = _compact(vals, idx, n, float32_below(x_r - 2 * slack))  # below the window: surely below
+        _compact(vals, idx, ends, float32_below(x_r - 2 * slack))  # below the window: surely below
         high = float32_above(x_r + 2 * slack)  # at or above: surely ranked above
-        ends = np.searchsorted(idx[:n], bounds)
         t = np.float32(np.nan)
         for sg in range(bounds.shape[0] - 1):
             seg = vals[ends[sg]:ends[sg + 1]]
@@ -183,11 +190,13 @@ def _rank_row(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, top, top_
         for r in range(m):
             fast[r] = row[rel[r]]
         floor = float32_below(np.float64(fast.min()) - 2 * slack)
-        n = _compact_row(row, floor, vals, idx)
+        ends = np.empty(bounds.shape[0], np.int64)
+        _compact_row(row, floor, bounds, vals, idx, ends)
+        n = ends[-1]
         if top.shape[0]:  # usually within the compacted candidates: below the lowest relevant item
             done = select_top(vals[:n], idx[:n], floor, qvec, cands, slack, tiekey, top, top_val, scratch)
         # after the top k: the counts compact vals/idx further
-        _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, n, scratch)
+        _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts, vals, idx, ends, scratch)
     elif m > _FEW_RELEVANT:
         _counts_by_bucket(row, qvec, cands, slack, rel, m, bounds, tiekey, counts, scratch)
     if top.shape[0] and not done:
