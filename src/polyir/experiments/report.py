@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..io import atomic_write_text
+from ..io import atomic_write_text, output_directory
 from . import plots
 from .analysis import KINDS, RANK_DISTANCE, Analysis, Cell, Condition, Test, analyse
 from .claims import format_p, headline, summary_lines
@@ -36,14 +36,14 @@ class ReportFiles:
 def write_report(db_path: str | Path, out_dir: str | Path, *, reference: str | None = None,
                  measures: Sequence[str] = ("AP",), n_resamples: int = 10_000, seed: int = 0,
                  all_pairs: bool = False, alpha: float = 0.05, title: str | None = None) -> ReportFiles:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output_directory(out_dir, create=False)  # a bad --out fails before the analysis
     with ResultsStore(db_path, create=False) as store:
         reference = reference or store.get_meta("reference") or "hybrid(0.5)"
         analysis = analyse(store, reference=reference, measures=measures, n_resamples=n_resamples, seed=seed,
                            all_pairs=all_pairs, alpha=alpha)
         tables = SeedTables(store, analysis)
         sweep = ", ".join(sorted({r["sweep"] for r in analysis.runs}))
+    out = output_directory(out_dir)  # only once the database read well: a refused one leaves nothing behind
     figures = _figures(analysis, tables, out)
     parts, summary = _body(analysis, tables, figures, out)
     header = _overview(analysis, Path(db_path), title or f"Sweep report: {sweep}")

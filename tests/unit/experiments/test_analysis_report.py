@@ -134,3 +134,18 @@ def test_batch_size_curves_and_condition_columns(tmp_path):
     assert "| batch_size | strategy |" in text and "| 16 | X-Y |" in text and "| 64 | **hybrid(0.5)** (ref) |" in text
     assert any(p.name.startswith("batch-size-") for p in report.figures)
     assert "AP vs batch size" in text
+
+
+@pytest.mark.parametrize("measure, message", [
+    ("BOGUS", "unknown measure 'BOGUS'"),
+    ("R@10", "measure R@10 was not recorded in this database \\(recorded: AP\\)"),
+])
+def test_a_measure_that_is_not_recorded_is_an_error_not_a_substitute(db, tmp_path, measure, message):
+    with pytest.raises(ConfigError, match=message):
+        write_report(db, tmp_path / "report", measures=("AP", measure), n_resamples=1000)
+    assert not (tmp_path / "report").exists()  # nothing written
+
+
+def test_measure_names_are_canonical_in_the_report(db, tmp_path):
+    report = write_report(db, tmp_path / "report", measures=("map",), n_resamples=1000)
+    assert report.analysis.measures == ["AP"]
