@@ -58,6 +58,12 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
         raise InputError(f"cannot read file: {err}", path=path) from None
 
 
+def looks_like_local_path(name: str) -> bool:
+    """Whether a model name is meant as a local path rather than a hub id (``org/name``): then a
+    missing directory is reported as such, not as the hub's complaint about the id's form."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
 def output_directory(path: str | Path, *, create: bool = True) -> Path:
     """The directory ``path`` to write into, created with its parents (``create=False``: only
     checked, for a check before long work).  `InputError` naming the culprit when ``path`` or
