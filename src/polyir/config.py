@@ -152,6 +152,24 @@ def set_dotted(data: dict, dotted_key: str, value: Any) -> dict:
     return out
 
 
+def check_override(cls: type, key: str, value: Any, label: str) -> None:
+    """Check one dotted override against the dataclass tree of ``cls`` on its own, so that an
+    unknown key or a wrong value is blamed on the override (``label``, e.g. ``--set optim.lr=fast``)
+    rather than on the configuration file it is merged into."""
+    tp: Any = cls
+    parts = key.split(".")
+    for depth, name in enumerate(parts):
+        if not dataclasses.is_dataclass(tp):
+            return  # a free-form mapping (e.g. a data source's options): checked where it is used
+        fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
+        if name not in fields:
+            where = ".".join(parts[:depth]) or "top level"
+            raise ConfigError(f"{label}: unknown key {name!r} at {where} (known: {', '.join(sorted(fields))})")
+        tp = typing.get_type_hints(tp)[name]
+    if not dataclasses.is_dataclass(tp):
+        _convert(value, tp, label)
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``key.sub=value`` with the value parsed as YAML (``alpha=0.5``, ``langs=[en,de]``)."""
     import yaml

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import positive_float, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -24,8 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--only", action="append", default=[], metavar="KEY=VALUE|HASH",
                    help="restrict to runs whose axis KEY has VALUE (e.g. label=hybrid(0.5), seed=0, batch_size=64; "
                         "repeat a key for alternatives) or whose hash starts with HASH; repeatable")
-    p.add_argument("--jobs", type=int, default=1, help="runs at a time (local executor; default 1)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=1, help="runs at a time (local executor; default 1)")
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads per run process (OMP/MKL/NUMBA_NUM_THREADS); default: the library defaults")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: subprocesses on this machine; ray: Ray tasks (pip install 'polyir[ray]')")
@@ -38,9 +40,10 @@ def register(subparsers) -> None:
     mode.add_argument("--run-one", metavar="RUN_DIR", help="train + evaluate one run directory (spec.json)")
     p.add_argument("--calibrate", action="store_true",
                    help="with --dry-run: time a few training steps per model and batch size for the estimate")
-    p.add_argument("--pairs-per-second", type=float, default=None,
+    p.add_argument("--pairs-per-second", type=positive_float, default=None,
                    help="with --dry-run: training speed assumed when nothing was measured")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, on_interrupt="finished runs are recorded; interrupted runs continue from their last "
+                                        "checkpoint when you re-run the same command")
 
 
 def run(args: argparse.Namespace) -> int:
