@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import ConfigError, InputError
+from ..io import new_file_mode, output_file
 from ..languages import normalise_language
 from ..types import Pair
 from .sources import iter_json_lines
@@ -174,10 +175,11 @@ def iter_pairs(path: str | Path, *, dataset: str | None = None, check_duplicates
 
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    output_file(path)
     # the temporary name ends with the real one, so its format (suffix) reads the same
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
     os.close(fd)
+    os.chmod(tmp, new_file_mode())  # mkstemp's 0600 would outlive the rename
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ConfigError, InputError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, output_directory
 from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,7 @@ def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save
     from .result import write_per_query
     from .runs import write_trec
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_directory(out_dir)
     doc = run.result.to_dict()
     doc["run"] = run.info
     atomic_write_json(out / "metrics.json", doc)

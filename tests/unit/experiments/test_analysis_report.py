@@ -149,3 +149,13 @@ def test_a_measure_that_is_not_recorded_is_an_error_not_a_substitute(db, tmp_pat
 def test_measure_names_are_canonical_in_the_report(db, tmp_path):
     report = write_report(db, tmp_path / "report", measures=("map",), n_resamples=1000)
     assert report.analysis.measures == ["AP"]
+
+
+def test_an_output_path_that_is_a_file_is_an_error_and_stays_as_it_was(db, tmp_path):
+    from polyir.errors import InputError
+
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    with pytest.raises(InputError, match="taken: exists and is not a directory"):
+        write_report(db, taken, n_resamples=1000)
+    assert taken.read_text() == "mine"
