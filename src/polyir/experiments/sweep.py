@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import ConfigError, PolyirError
+from ..io import output_directory
 from .executors import RunResult, make_executor, run_command
 from .grid import RunSpec, expand
 from .record import RunRecord, has_record, read_record
@@ -108,6 +109,7 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, executor: str = "local", ray_ad
     skipped, interrupted ones resume; a failed run is reported and the others go on."""
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
+    output_directory(spec.out)
     with ResultsStore(spec.db_path) as store:
         store.set_meta("reference", spec.reference)
         outcome.collected = len(collect(spec, store, echo))

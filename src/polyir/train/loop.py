@@ -19,7 +19,7 @@ import torch
 from ..distributed import DistContext, init_distributed
 from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, output_directory
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
@@ -63,7 +63,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     started = time.perf_counter()
     if not config.out:
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
-    out = Path(config.out)
+    out = output_directory(config.out, create=False)  # a bad 'out' fails before data and model are loaded
     ctx = init_distributed(device=None if config.runtime.device == "auto" else config.runtime.device)
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
@@ -105,7 +105,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                    selection=selection) if checkpoint else 0
 
     # ---- logging and evaluation
-    logger = RunLogger(out, config.logging, enabled=ctx.is_main)
+    logger = RunLogger(out, config.logging, enabled=ctx.is_main, resume_step=step if checkpoint else None)
     if ctx.is_main:
         atomic_write_text(out / "config.yaml", config.to_yaml())
         logger.log_config(config)
