@@ -253,7 +253,7 @@ def _load_sentence_transformer(source: str, *, device: str, torch_dtype, trust_r
             model_kwargs = {} if torch_dtype == torch.float32 else {"dtype": torch_dtype}
             model = SentenceTransformer(source, device=device, trust_remote_code=trust_remote_code,
                                         revision=revision, model_kwargs=model_kwargs)
-            model.tokenize(["polyir"])  # a tokenizer that loads but cannot tokenise fails here, not mid-run
+            getattr(model, "preprocess", model.tokenize)(["polyir"])  # a tokenizer that cannot tokenise fails here
     except Exception as err:  # noqa: BLE001 - the libraries raise anything on a broken model; --debug shows it
         first_line = (str(err).strip().splitlines() or [""])[0]
         raise InputError(f"cannot load model: {type(err).__name__}: {first_line}", path=source) from err

@@ -38,6 +38,7 @@ def register(subparsers) -> None:
                       help="print one shell command per pending run (and write their spec.json)")
     mode.add_argument("--collect", action="store_true", help="record finished run directories in the database")
     mode.add_argument("--run-one", metavar="RUN_DIR", help="train + evaluate one run directory (spec.json)")
+    p.add_argument("--parent-pid", type=positive_int, default=None, help=argparse.SUPPRESS)  # set by the executors
     p.add_argument("--calibrate", action="store_true",
                    help="with --dry-run: time a few training steps per model and batch size for the estimate")
     p.add_argument("--pairs-per-second", type=positive_float, default=None,
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
     if args.run_one:
-        return _run_one(args.run_one)
+        return _run_one(args.run_one, args.parent_pid)
     if not args.config:
         raise ConfigError("give a sweep file (polyir sweep CONFIG.yaml), or --run-one RUN_DIR")
     from ..experiments.spec import load_sweep
@@ -73,9 +74,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(run_dir: str) -> int:
+def _run_one(run_dir: str, parent_pid: int | None) -> int:
     from ..experiments.runner import run_one
     from ..experiments.sweep import key_metrics
+
+    if parent_pid is not None:  # started by a sweep: stop with it (no orphan left on its run directory)
+        from ..experiments.parent_watch import exit_with_parent
+
+        exit_with_parent(parent_pid)
 
     record = run_one(run_dir)
     print(f"{record.spec.hash}: {key_metrics(record)}", file=sys.stderr)
@@ -125,23 +131,26 @@ def _columns(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _print_commands(spec, args: argparse.Namespace) -> int:
+    from ..dirlock import DirectoryLock
     from ..experiments.store import ResultsStore
     from ..experiments.sweep import collect, plan_sweep, run_commands
 
-    with ResultsStore(spec.db_path) as store:
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         collect(spec, store)
         planned = plan_sweep(spec, store, args.only)
-    for line in run_commands(planned):
+        commands = run_commands(planned)  # writes the runs' spec.json: under the lock
+    for line in commands:
         print(line)
     print(f"then: polyir sweep {args.config} --collect", file=sys.stderr)
     return 0
 
 
 def _collect(spec) -> int:
+    from ..dirlock import DirectoryLock
     from ..experiments.store import ResultsStore
     from ..experiments.sweep import collect, plan_sweep
 
-    with ResultsStore(spec.db_path) as store:
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         added = collect(spec, store, lambda line: print(line, file=sys.stderr))
         planned = plan_sweep(spec, store)
     pending = sum(p.pending for p in planned)

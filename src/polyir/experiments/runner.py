@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import set_dotted
+from ..dirlock import DirectoryLock
 from ..errors import InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
 from .grid import RunSpec
@@ -66,15 +67,17 @@ def run_status(run_dir: str | Path) -> str:
 def run_one(run_dir: str | Path, *, progress: bool = True) -> RunRecord:
     """Train and evaluate the run described by ``run_dir/spec.json``; write its record."""
     run_dir = Path(run_dir)
-    if has_record(run_dir):
-        return read_record(run_dir)
     spec = load_spec(run_dir)
-    (run_dir / ERROR_FILE).unlink(missing_ok=True)
-    try:
-        return _run(spec, run_dir, progress)
-    except Exception as err:
-        atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
-        raise
+    # first the lock: a process that finds the run in use touches nothing in it (not even error.txt)
+    with DirectoryLock(run_dir, "sweep run directory"):
+        if has_record(run_dir):
+            return read_record(run_dir)
+        (run_dir / ERROR_FILE).unlink(missing_ok=True)
+        try:
+            return _run(spec, run_dir, progress)
+        except Exception as err:
+            atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
+            raise
 
 
 def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..dirlock import DirectoryLock
 from ..errors import ConfigError, PolyirError
 from ..io import output_directory
 from .executors import RunResult, make_executor, run_command
@@ -110,7 +111,7 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, executor: str = "local", ray_ad
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
     output_directory(spec.out)
-    with ResultsStore(spec.db_path) as store:
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         store.set_meta("reference", spec.reference)
         outcome.collected = len(collect(spec, store, echo))
         planned = plan_sweep(spec, store, only)

@@ -7,6 +7,7 @@ checkpoint -> save the final model and the summary.  See docs/training.md.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -16,6 +17,7 @@ from typing import Callable
 
 import torch
 
+from ..dirlock import DirectoryLock
 from ..distributed import DistContext, init_distributed
 from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
@@ -65,6 +67,13 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
     out = output_directory(config.out, create=False)  # a bad 'out' fails before data and model are loaded
     ctx = init_distributed(device=None if config.runtime.device == "auto" else config.runtime.device)
+    # the main process holds OUT for the whole run: a second process on it is refused (docs/guarantees.md)
+    with DirectoryLock(out, "training output directory") if ctx.is_main else contextlib.nullcontext():
+        return _train(config, out, ctx, started, resume=resume, progress=progress, callback=callback)
+
+
+def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, resume: bool, progress: bool,
+           callback: Callable[[StepInfo], bool | None] | None) -> TrainSummary:
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None

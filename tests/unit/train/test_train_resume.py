@@ -117,3 +117,14 @@ def test_resume_without_checkpoint_starts_afresh(tmp_path, train_model_dir, synt
     summary = train(config, resume=True, progress=False)
     assert summary.resumed_from is None
     assert max_weight_difference(weights(summary.final_model), weights(uninterrupted.final_model)) == 0.0
+
+
+def test_a_second_process_on_the_output_directory_is_refused(tmp_path, train_model_dir, synthetic_dir):
+    from polyir.dirlock import DirectoryInUse, DirectoryLock
+
+    config = config_for(tmp_path, "busy", train_model_dir, synthetic_dir / "train")
+    with DirectoryLock(config.out, "training output directory"):
+        for resume in (False, True):
+            with pytest.raises(DirectoryInUse, match="busy: this training output directory is in use"):
+                train(config, resume=resume, progress=False)
+        assert [p.name for p in (tmp_path / "busy").iterdir()] == [".polyir.lock"]  # nothing else written
