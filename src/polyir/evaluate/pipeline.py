@@ -82,12 +82,24 @@ def load_eval_set(data: EvalData) -> RetrievalSet:
         rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,
                          name=data.name or root.name)
     else:
-        langs = data.languages or tuple(sorted(p.name for p in root.iterdir() if (p / "corpus.jsonl").exists()))
+        langs = data.languages or beir_language_directories(root)
         if not langs:
             raise InputError("no BEIR collection (corpus.jsonl) here or in language sub-directories", path=root)
-        sets = [load_beir(root / lang, lang, split=data.split) for lang in langs]
+        sets = [load_beir(root / lang, lang, split=data.split, lang_from_name=True) for lang in langs]
         rset = merge_language_sets(sets, name=data.name or root.name)
     return _first_queries(rset, data.max_queries)
+
+
+BEIR_NAMES = ("corpus.jsonl", "corpus.jsonl.gz", "queries.jsonl", "queries.jsonl.gz", "qrels")
+
+
+def beir_language_directories(root: Path) -> tuple[str, ...]:
+    """The sub-directories holding any part of a BEIR collection, so that one with a broken or
+    missing part is loaded (and reported), never skipped in silence."""
+    def has_part(directory: Path) -> bool:
+        return any((directory / n).exists() or (directory / n).is_symlink() for n in BEIR_NAMES)
+
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and has_part(p)))
 
 
 def merge_language_sets(sets: list[RetrievalSet], *, name: str) -> RetrievalSet:
