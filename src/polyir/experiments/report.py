@@ -212,17 +212,31 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
                 if path:
                     parts.append(f"![{caption}]({path.name})")
                     if kind == "alpha":
-                        parts.append(ERROR_BARS)
+                        parts.append(error_bars_caption(analysis, [c], eval_set, measure))
+        groups = _batch_groups(analysis)
         for (kind, es, key), path in figures.items():
             if kind == "batch" and es == eval_set and path:
                 parts += [f"## {eval_set}: {measure} vs batch size ({key.describe(('model', 'data', 'extra'))})",
-                          f"![{measure} vs batch size]({path.name})", ERROR_BARS]
+                          f"![{measure} vs batch size]({path.name})",
+                          error_bars_caption(analysis, groups[key], eval_set, measure)]
     parts += ["## Runs", _runs_table(analysis)]
     return parts, summary
 
 
-ERROR_BARS = ("_Error bars: 95% Student-t interval of the mean across seeds (wide with few seeds: t = 4.30 for "
-              "3 seeds). The paired per-question tests in the tables above are the sharper comparison._")
+def error_bars_caption(analysis: Analysis, conditions: Sequence[Condition], eval_set: str, measure: str) -> str:
+    """What a figure's error bars are, with the t quantile for the numbers of seeds it shows."""
+    from scipy.stats import t
+
+    seeds = sorted({cell.n for c in conditions for s in analysis.systems[c] if s != "untrained" for kind in KINDS
+                    for cell in [analysis.cell(c, s, eval_set, kind, measure)] if cell is not None})
+    several = [n for n in seeds if n > 1]
+    if not several:
+        return "_One seed per point: no error bars. The paired per-question tests in the tables above compare " \
+               "the strategies._"
+    quantiles = ", ".join(f"t = {t.ppf(0.975, n - 1):.2f} for {n} seeds" for n in several)
+    single = "; points from one seed have none" if 1 in seeds else ""
+    return (f"_Error bars: 95% Student-t interval of the mean across seeds ({quantiles}: wide with few seeds"
+            f"{single}). The paired per-question tests in the tables above are the sharper comparison._")
 
 
 def _runs_table(analysis: Analysis) -> str:
