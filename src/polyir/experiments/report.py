@@ -219,7 +219,7 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
                 parts += [f"## {eval_set}: {measure} vs batch size ({key.describe(('model', 'data', 'extra'))})",
                           f"![{measure} vs batch size]({path.name})",
                           error_bars_caption(analysis, groups[key], eval_set, measure)]
-    parts += ["## Runs", _runs_table(analysis)]
+    parts += ["## Runs", _runs_table(analysis), *leakage_note(analysis)]
     return parts, summary
 
 
@@ -251,6 +251,30 @@ def _runs_table(analysis: Analysis) -> str:
                      _num_or(r["share_items_cross"], "{:.2f}"), _num_or(fallback, "{:.2f}"),
                      _num_or(r["leakage_dropped_groups"])])
     return _table(header, rows)
+
+
+LEAK_REASONS = {"id": "the same question id", "question": "the same question text",
+                "passage": "the same answer text (a sentence or passage that is also an evaluation candidate)",
+                "contained": "an answer text contained in an evaluation paragraph"}
+
+
+def leakage_note(analysis: Analysis) -> list[str]:
+    """Why the runs table shows dropped groups: what the leakage guard removed, per training data."""
+    dropped: dict[str, dict] = {}
+    for r in analysis.runs:
+        if (r["leakage"] or {}).get("dropped_groups"):
+            dropped.setdefault(str(r["data"] or "–"), r["leakage"])
+    if not dropped:
+        return []
+    lines = []
+    for data, leak in sorted(dropped.items()):
+        reasons = "; ".join(f"{n} by {LEAK_REASONS.get(reason, reason)}"
+                            for reason, n in sorted((leak.get("groups_by_reason") or {}).items()))
+        lines.append(f"- {data}: {leak['dropped_groups']} groups ({leak.get('dropped_pairs', '?')} pairs, every "
+                     f"language of a group) left out" + (f": {reasons}" if reasons else ""))
+    return ["**Leakage guard.** Training groups that share text with an evaluation set are left out of training "
+            "(`data.exclude`, which a sweep fills with its evaluation sets), so no evaluation question or answer is "
+            "seen in training:", "\n".join(lines)]
 
 
 def _num_or(value, fmt: str = "{}") -> str:

@@ -124,6 +124,7 @@ def test_report_files(db, tmp_path):
     assert html.count("data:image/png;base64,") == 2 and "<table>" in html and "X-X-mono" in html
     assert report.summary and report.table.startswith("| strategy | seeds | mono AP")
     assert "(t = 4.30 for 3 seeds: wide with few seeds)" in text  # the α figure's caption: 3 seeds here
+    assert "**Leakage guard.**" in text and "- d: 3 groups (9 pairs, every language of a group) left out" in text
 
 
 def test_batch_size_curves_and_condition_columns(tmp_path):
@@ -177,3 +178,18 @@ def test_the_error_bar_caption_states_t_for_the_seeds_shown(tmp_path, seeds, cap
             fill(store, {label: {}}, seeds=numbers, baseline=False)
         analysis = analyse(store, n_resamples=1000)
     assert caption in error_bars_caption(analysis, analysis.conditions, "set", "AP")
+
+
+def test_the_leakage_note_says_what_was_left_out_and_why():
+    from types import SimpleNamespace
+
+    from polyir.experiments.report import leakage_note
+
+    leak = {"dropped_groups": 7, "dropped_pairs": 28, "groups_by_reason": {"passage": 7}}
+    runs = [{"data": "synthetic", "leakage": leak}, {"data": "synthetic", "leakage": leak},
+            {"data": None, "leakage": None}]
+    intro, lines = leakage_note(SimpleNamespace(runs=runs))
+    assert "left out of training" in intro
+    assert lines == ("- synthetic: 7 groups (28 pairs, every language of a group) left out: 7 by the same answer text "
+                     "(a sentence or passage that is also an evaluation candidate)")
+    assert leakage_note(SimpleNamespace(runs=runs[2:])) == []
