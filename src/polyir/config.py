@@ -120,9 +120,16 @@ def load_yaml(path: str | Path) -> dict:
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: configuration file not found")
+        raise ConfigError(f"{path}: configuration file not found"
+                          + (" (a broken link)" if path.is_symlink() else ""))
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a configuration file (a directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -81,7 +81,7 @@ def test_flags_override_the_file_and_set_overrides_flags(tmp_path, capsys):
     (["--model", "m"], "missing required key 'data'"),
     (["--model", "m", "--set", "data.sources=[]"], "data.sources is empty"),
     (["--model", "TINY", "--data", "NOPE/train.jsonl", "--out", "OUT"], "NOPE/train.jsonl: file not found"),
-    (["--model", "./no-model", "--data", "DATA", "--out", "OUT"], "no-model: model directory not found"),
+    (["--model", "./no-model", "--data", "DATA", "--out", "OUT"], "--model: model.name_or_path: model directory not found: ./no-model"),
 ])
 def test_errors_are_one_line(argv, message, tiny_setup, tmp_path, capsys):
     (tmp_path / "c.yaml").write_text("model: {name_or_path: m}\ndata: {sources: [a.jsonl]}\n")

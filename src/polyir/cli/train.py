@@ -79,7 +79,20 @@ def resolve_config(args: argparse.Namespace):
         data = set_dotted(data, key, value)
     config = build_config(data, args.overrides, where=args.config or "command line")
     _check_alpha_applies(args, config.sampler.strategy)
+    _check_model_path(config.model.name_or_path, args)
     return config
+
+
+def _check_model_path(model: str, args: argparse.Namespace) -> None:
+    """A local model path that does not exist, named with where it was written (before any work)."""
+    from pathlib import Path
+
+    from ..io import looks_like_local_path
+
+    if looks_like_local_path(model) and not Path(model).expanduser().exists():
+        given = args.model == model or any(o.partition("=")[0].strip() == "model.name_or_path" for o in args.overrides)
+        where = "--model" if args.model == model else "--set model.name_or_path" if given else args.config
+        raise ConfigError(f"{where or 'command line'}: model.name_or_path: model directory not found: {model}")
 
 
 def _check_alpha_applies(args: argparse.Namespace, strategy: str) -> None:

@@ -76,7 +76,7 @@ def load_eval_set(data: EvalData) -> RetrievalSet:
         raise InputError("evaluation data directory not found", path=root)
     if data.dataset != "beir":
         return load_lareqa(root, data.languages, max_queries=data.max_queries, name=data.name or root.name)
-    if (root / "corpus.jsonl").exists() or (root / "corpus.jsonl.gz").exists():
+    if any((root / n).exists() or (root / n).is_symlink() for n in ("corpus.jsonl", "corpus.jsonl.gz")):
         if data.languages and len(data.languages) > 1:
             raise ConfigError(f"{root} holds one BEIR collection: give one language, not {list(data.languages)}")
         rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,17 +138,21 @@ def write_record(run_dir: str | Path, record: RunRecord) -> Path:
 def read_record(run_dir: str | Path) -> RunRecord:
     run_dir = Path(run_dir)
     doc = read_json(run_dir / RECORD_FILE)
-    if doc.get("schema") != RECORD_SCHEMA:
-        raise InputError(f"not a run record (schema {doc.get('schema')!r}, expected {RECORD_SCHEMA})",
+    if not isinstance(doc, dict) or doc.get("schema") != RECORD_SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(f"not a run record (schema {found!r}, expected {RECORD_SCHEMA})",
                          path=run_dir / RECORD_FILE)
     try:
         with np.load(run_dir / MATRIX_FILE, allow_pickle=False) as npz:
             matrices = [Matrix(e["eval_set"], e["kind"], e["measure"], tuple(npz[f"{e['key']}_settings"].tolist()),
                                tuple(npz[f"{e['key']}_questions"].tolist()), npz[e["key"]]) for e in doc["matrices"]]
-    except (OSError, KeyError, ValueError) as err:
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as err:
         raise InputError(f"cannot read per-query matrices: {err}", path=run_dir / MATRIX_FILE) from None
-    return RunRecord(RunSpec.from_dict(doc["spec"]), doc["train_summary"], doc["timings"], doc["metrics"],
-                     doc["bias"], matrices, doc.get("info", {}))
+    try:
+        return RunRecord(RunSpec.from_dict(doc["spec"]), doc["train_summary"], doc["timings"], doc["metrics"],
+                         doc["bias"], matrices, doc.get("info", {}))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"not a run record: {type(err).__name__}: {err}", path=run_dir / RECORD_FILE) from None
 
 
 def has_record(run_dir: str | Path) -> bool:

@@ -36,7 +36,7 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
     """Write ``spec.json`` (once; an existing one must describe the same run)."""
     path = Path(run_dir) / SPEC_FILE
     if path.exists():
-        existing = RunSpec.from_dict(read_json(path))
+        existing = read_spec(path)
         if existing.hash != spec.hash:
             raise InputError(f"holds run {existing.hash}, not {spec.hash}", path=path)
         return path
@@ -48,7 +48,16 @@ def load_spec(run_dir: str | Path) -> RunSpec:
     path = Path(run_dir) / SPEC_FILE
     if not path.exists():
         raise InputError("not a sweep run directory (no spec.json)", path=run_dir)
-    return RunSpec.from_dict(read_json(path))
+    return read_spec(path)
+
+
+def read_spec(path: Path) -> RunSpec:
+    """A run's ``spec.json``; a file that is not one is an `InputError` naming it."""
+    doc = read_json(path)
+    try:
+        return RunSpec.from_dict(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"not a run spec (written by polyir sweep): {type(err).__name__}: {err}", path=path) from None
 
 
 def run_status(run_dir: str | Path) -> str:

@@ -102,7 +102,11 @@ class ResultsStore:
         self.conn.row_factory = sqlite3.Row
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._check_schema() if self.readonly else self._create()
+            if self.readonly:
+                self._check_schema()
+                self._check_integrity()
+            else:
+                self._create()
         except sqlite3.DatabaseError as err:
             self.conn.close()
             raise InputError(f"not a polyir results database: {err}", path=self.path) from None
@@ -118,6 +122,13 @@ class ResultsStore:
             raise InputError(f"not a polyir results database (no table {missing[0]!r}; polyir sweep and polyir demo "
                              "write them)", path=self.path)
         self._check_version()
+
+    def _check_integrity(self) -> None:
+        """A truncated or overwritten database opens fine and fails mid-report: check its pages first
+        (``quick_check`` reads every page once: well under a second for a study's database)."""
+        problem = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if problem != "ok":
+            raise InputError(f"damaged results database (SQLite quick_check: {problem})", path=self.path)
 
     def _create(self) -> None:
         if self.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():

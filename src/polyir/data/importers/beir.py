@@ -29,6 +29,8 @@ def _find(directory: Path, name: str) -> Path:
     for candidate in (directory / name, directory / f"{name}.gz"):
         if candidate.exists():
             return candidate
+        if candidate.is_symlink():
+            raise InputError("cannot read it: a broken link", path=candidate)
     raise InputError(f"no {name} in the BEIR directory", path=directory)
 
 
@@ -50,13 +52,17 @@ def read_beir_qrels(path: Path) -> dict[str, list[tuple[str, int, int]]]:
     return qrels
 
 
-def _beir_texts(path: Path, wanted: set[str], *, with_title: bool, lang: str) -> dict[str, str]:
+def _beir_texts(path: Path, wanted: set[str], *, with_title: bool, lang: str,
+                present: set[str] | None = None) -> dict[str, str]:
+    """The texts of the ``wanted`` ids; ids of ``present`` that the file holds are removed from it."""
     texts: dict[str, str] = {}
     for lineno, obj in iter_json_lines(path):
         key = obj.get("_id")
         if not isinstance(key, (str, int)) or isinstance(key, bool):
             raise InputError("missing '_id'", path=path, record=f"line {lineno}")
         key = str(key)
+        if present is not None:
+            present.discard(key)
         if key not in wanted:
             continue
         tag = obj.get("lang", obj.get("language"))
@@ -82,15 +88,20 @@ def _judgements(judged: list[Judgement], max_negatives: int) -> tuple[Judgement 
     return (positives[0] if positives else None), negatives
 
 
-def _pair(qid: str, positive: Judgement, negatives: list[Judgement], queries: dict[str, str],
-          corpus: dict[str, str], qrels_path: Path, source: Source, dataset: str) -> Pair:
+def _check_known(qid: str, judged: list[Judgement], queries: dict[str, str], missing_docs: set[str],
+                 qrels_path: Path) -> None:
+    """Every judgement must name a query and a document the files hold (as `polyir evaluate` requires)."""
     if qid not in queries:
         raise InputError(f"judgement names unknown query {qid!r} (not in queries.jsonl)", path=qrels_path,
-                         record=f"line {positive[2]}")
-    for doc, _, lineno in [positive, *negatives]:
-        if doc not in corpus:
+                         record=f"line {judged[0][2]}")
+    for doc, _, lineno in judged:
+        if doc in missing_docs:
             raise InputError(f"judgement names unknown corpus document {doc!r} (not in corpus.jsonl)",
                              path=qrels_path, record=f"line {lineno}")
+
+
+def _pair(qid: str, positive: Judgement, negatives: list[Judgement], queries: dict[str, str],
+          corpus: dict[str, str], source: Source, dataset: str) -> Pair:
     return Pair(group=qid, lang=source.lang, query=queries[qid], positive=corpus[positive[0]],
                 negatives=tuple(corpus[doc] for doc, _, _ in negatives), dataset=dataset)
 
@@ -100,17 +111,21 @@ def iter_beir_directory(source: Source, *, split: str = "train", dataset: str = 
     stats = stats if stats is not None else Counter()
     skipper = Skipper(skip_invalid, stats)
     qrels_path = _find(source.path / "qrels", f"{split}.tsv")
-    chosen = {qid: _judgements(judged, max_negatives) for qid, judged in read_beir_qrels(qrels_path).items()}
+    qrels = read_beir_qrels(qrels_path)
+    chosen = {qid: _judgements(judged, max_negatives) for qid, judged in qrels.items()}
     queries = _beir_texts(_find(source.path, "queries.jsonl"), set(chosen), with_title=False, lang=source.lang)
     needed = {j[0] for positive, negatives in chosen.values() for j in [positive, *negatives] if j}
-    corpus = _beir_texts(_find(source.path, "corpus.jsonl"), needed, with_title=True, lang=source.lang)
+    missing_docs = {doc for judged in qrels.values() for doc, _, _ in judged}  # emptied by the corpus pass
+    corpus = _beir_texts(_find(source.path, "corpus.jsonl"), needed, with_title=True, lang=source.lang,
+                         present=missing_docs)
     for qid, (positive, negatives) in chosen.items():
-        if positive is None:
-            stats["skipped: no relevant document"] += 1
-            continue
         pair = None
         with skipper.guard():
-            pair = _pair(qid, positive, negatives, queries, corpus, qrels_path, source, dataset)
+            _check_known(qid, qrels[qid], queries, missing_docs, qrels_path)
+            if positive is None:
+                stats["skipped: no relevant document"] += 1
+            else:
+                pair = _pair(qid, positive, negatives, queries, corpus, source, dataset)
         if pair is not None:
             yield pair
 
