@@ -45,6 +45,8 @@ def snapshot(root: Path) -> dict[str, Any]:
     entries = {}
     for path in sorted(root.rglob("*")):
         key = str(path.relative_to(root))
+        if path.name == ".polyir.lock":  # polyir's own lock files: their holder's pid changes (docs/guarantees.md)
+            continue
         if path.is_symlink():
             entries[key] = ("link", str(path.readlink()))
         elif path.is_dir():
@@ -141,7 +143,21 @@ def base(tmp_path_factory, synthetic_dir, synthetic_model_dir) -> Path:
         "grid": {"strategy": ["mono", "hybrid(0.5)"], "seed": [0]},
         "evaluate": [{"name": "syn", "dataset": "xquad-r", "data_dir": "ROOT/eval"}]}))
     _results_db(root / "results.db")
+    _run_directories(root)
     return root
+
+
+def _run_directories(root: Path) -> None:
+    """``ROOT/runs-fixture``: a sweep directory whose runs are planned (spec.json written), none run."""
+    from polyir.experiments.spec import load_sweep
+    from polyir.experiments.store import ResultsStore
+    from polyir.experiments.sweep import plan_sweep, run_commands
+
+    resolved = root.parent / "sweep-resolved.yaml"
+    resolved.write_text((root / "sweep.yaml").read_text().replace("ROOT", str(root)))
+    spec = load_sweep(resolved, out=str(root / "runs-fixture"))
+    run_commands(plan_sweep(spec))
+    ResultsStore(spec.db_path).close()
 
 
 def _beir(root: Path) -> None:
@@ -442,3 +458,56 @@ def test_huge_fields_go_through(base, tmp_path, capsys):
     edit_jsonl(root / "beir" / "corpus.jsonl", lambda rows: rows[0].update(text=huge))
     code, _, err = cli(capsys, *case.argv)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("how", ["cut", "empty", "binary", "directory", "dangling-link", "a list", "no kind",
+                                 "hand-edited"])
+@pytest.mark.parametrize("command", ["run-one", "collect"])
+def test_a_broken_run_directory(base, tmp_path, capsys, command, how):
+    """``sweep --run-one RUN_DIR`` reads its spec.json; ``sweep --collect`` reads finished runs' record.json."""
+    root, case = prepared(base, tmp_path, "sweep")
+    run_dir = next(d for d in sorted((root / "runs-fixture" / "runs").iterdir())
+                   if json.loads((d / "spec.json").read_text())["kind"] == "train")
+    target = run_dir / ("spec.json" if command == "run-one" else "record.json")
+    if command == "collect":
+        target.write_text(json.dumps({"schema": "polyir-run-record-1", "spec": json.loads(
+            (run_dir / "spec.json").read_text())}))
+    if how in FILE_BREAKS:
+        break_file(target, how, tmp_path / "elsewhere")
+    elif how == "a list":
+        target.write_text("[1, 2]")
+    elif how == "no kind":
+        edit_json(target, lambda doc: (doc.get("spec", doc).pop("kind"), doc)[1])
+    else:
+        edit_json(target, lambda doc: doc.get("spec", doc)["train"].update(seed=7))  # no longer its hash
+    before = snapshot(root)
+    argv = ["--run-one", run_dir] if command == "run-one" else [root / "sweep.yaml", "--collect", "--out",
+                                                                root / "runs-fixture"]
+    code, _, err = cli(capsys, "sweep", *argv)
+    assert_refused(code, err, [str(target.relative_to(root))])
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("command, target", [("evaluate-xquad", "eval/qab.json"), ("data-stats", "pairs.jsonl")])
+@pytest.mark.parametrize("how", ["cut", "binary"])
+def test_a_broken_gzip_file(base, tmp_path, capsys, command, target, how):
+    import gzip
+
+    root, case = prepared(base, tmp_path, command)
+    data = gzip.compress((root / target).read_bytes())
+    (root / target).unlink()
+    gz = root / f"{target}.gz"
+    gz.write_bytes(data[:len(data) // 2] if how == "cut" else BINARY)
+    case.argv = [a if str(a) != str(root / target) else gz for a in case.argv]
+    run_broken(capsys, root, case, [f"{target}.gz"])
+
+
+@pytest.mark.parametrize("how", ["cut", "binary", "directory", "dangling-link"])
+def test_a_broken_split_or_corpus_input(base, tmp_path, capsys, how):
+    root, _ = prepared(base, tmp_path, "evaluate-xquad")
+    break_file(root / "eval" / "qab.json", how, tmp_path / "elsewhere")
+    split = Case(["data", "split-articles", root / "eval", "--train-dir", root / "tr", "--heldout-dir", root / "ho",
+                  "--fraction", "0.5"], "eval/qab.json", ["tr", "ho"])
+    run_broken(capsys, root, split, ["eval/qab.json"])
+    init = Case(["model", "init", "--corpus", root / "eval" / "qab.json", "--out", root / "m"], "eval/qab.json", ["m"])
+    run_broken(capsys, root, init, ["eval/qab.json"])

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..io import atomic_write_bytes, atomic_write_json, read_json
 from .grid import RunSpec
 
@@ -151,12 +151,21 @@ def read_record(run_dir: str | Path) -> RunRecord:
     try:
         return RunRecord(RunSpec.from_dict(doc["spec"]), doc["train_summary"], doc["timings"], doc["metrics"],
                          doc["bias"], matrices, doc.get("info", {}))
+    except ConfigError as err:
+        raise InputError(str(err), path=run_dir / RECORD_FILE) from None
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise InputError(f"not a run record: {type(err).__name__}: {err}", path=run_dir / RECORD_FILE) from None
 
 
 def has_record(run_dir: str | Path) -> bool:
-    return (Path(run_dir) / RECORD_FILE).is_file()
+    """Whether the run finished (its record is written); a record that is a directory or a broken
+    link is an error, not a run to repeat."""
+    path = Path(run_dir) / RECORD_FILE
+    if path.is_file():
+        return True
+    if path.exists() or path.is_symlink():
+        raise InputError("not a run record: " + ("a directory" if path.is_dir() else "a broken link"), path=path)
+    return False
 
 
 def _json_safe(obj):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..config import set_dotted
 from ..dirlock import DirectoryLock
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
 from .grid import RunSpec
 from .record import RunRecord, evaluation_rows, has_record, read_record, write_record
@@ -47,6 +47,8 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
 def load_spec(run_dir: str | Path) -> RunSpec:
     path = Path(run_dir) / SPEC_FILE
     if not path.exists():
+        if path.is_symlink():
+            raise InputError("cannot read it: a broken link", path=path)
         raise InputError("not a sweep run directory (no spec.json)", path=run_dir)
     return read_spec(path)
 
@@ -56,6 +58,8 @@ def read_spec(path: Path) -> RunSpec:
     doc = read_json(path)
     try:
         return RunSpec.from_dict(doc)
+    except ConfigError as err:
+        raise InputError(str(err), path=path) from None
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise InputError(f"not a run spec (written by polyir sweep): {type(err).__name__}: {err}", path=path) from None
 
