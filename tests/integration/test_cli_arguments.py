@@ -38,3 +38,16 @@ def test_bad_arguments_are_one_line_and_nothing_is_written(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert message in usage_error(capsys, *argv)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_the_system_refuses_is_one_line(tmp_path, capsys, monkeypatch):
+    """Permission problems cannot be staged as root: the command meets the error the system would raise."""
+    import polyir.cli.data_prep as data_prep
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "locked.json"))
+
+    monkeypatch.setattr(data_prep, "_stats", refused)
+    code = main(["data", "stats", str(tmp_path / "locked.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"polyir: error: {tmp_path / 'locked.json'}: Permission denied\n"

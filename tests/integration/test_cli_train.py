@@ -119,3 +119,29 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, 
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
     resumed = [line for line in (killed / "log.jsonl").read_text().splitlines() if '"resume"' in line]
     assert len(resumed) == 1
+
+
+def test_ctrl_c_says_how_to_resume_and_that_resumes(tiny_setup, tmp_path, capsys, monkeypatch):
+    import polyir.train
+
+    real_train = polyir.train.train
+
+    def interrupted(config, **kwargs):
+        def stop_at_two(info):
+            if info.step == 2:
+                raise KeyboardInterrupt
+        return real_train(config, **kwargs, callback=stop_at_two)
+
+    args = ["train", "--model", tiny_setup / "tiny", "--data", f"syn={tiny_setup / 'syn' / 'train'}", "--steps", "4",
+            "--out", tmp_path / "run", *COMMON, "--set", "checkpoint.every=100"]
+    monkeypatch.setattr(polyir.train, "train", interrupted)
+    code, _, stderr = run(capsys, *args)
+    assert code == 130
+    assert stderr.strip().splitlines()[-1] == (
+        f"polyir: interrupted (the last finished step, if any, is checkpointed in {tmp_path / 'run'}/checkpoints; "
+        "run the same command with --resume to continue)")
+    monkeypatch.setattr(polyir.train, "train", real_train)
+    code, _, stderr = run(capsys, *args)
+    assert code == 2 and "pass --resume to continue it" in stderr  # what the message warned about
+    code, _, stderr = run(capsys, *args, "--resume")
+    assert code == 0 and "trained 4 steps (completed)" in stderr, stderr

@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"polyir: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # the system refused a named file (permission, disk full, ...): say which, in one line
+        if args.debug or not (err.filename and err.strerror):
+            raise
+        print(f"polyir: error: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         hint = getattr(args, "on_interrupt", None) or INTERRUPTED
         print(f"polyir: interrupted ({hint(args) if callable(hint) else hint})", file=sys.stderr)
