@@ -184,6 +184,7 @@ def iter_pairs(path: str | Path, *, dataset: str | None = None, check_duplicates
 
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]  # deepest first
     output_file(path)
     # the temporary name ends with the real one, so its format (suffix) reads the same
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
@@ -192,9 +193,15 @@ def _atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+        created = []
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        for directory in created:  # a failed write leaves no directory it made behind either
+            try:
+                directory.rmdir()
+            except OSError:
+                break
 
 
 def _write_jsonl(pairs: Iterator[tuple[str, Pair]], tmp: Path, gz: bool) -> int:

@@ -162,3 +162,10 @@ def test_writing_where_a_directory_or_a_file_is_in_the_way(tmp_path):
     with pytest.raises(InputError, match="f: is not a directory, so .*f/sub cannot be created"):
         write_pairs(pairs, tmp_path / "f" / "sub" / "p.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "f"]
+
+
+def test_a_failed_write_leaves_no_directory_it_created(tmp_path):
+    bad = [Pair(group="a", lang="en", query="q", positive="p"), Pair(group="a", lang="en", query="q", positive="p")]
+    with pytest.raises(InputError, match="twice"):
+        write_pairs(bad, tmp_path / "new" / "deeper" / "p.jsonl")
+    assert list(tmp_path.iterdir()) == []
