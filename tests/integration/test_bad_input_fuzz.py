@@ -364,6 +364,13 @@ def test_a_broken_model_file(base, tmp_path, capsys, file, how):
     run_broken(capsys, root, case, ["model"])
 
 
+@pytest.mark.parametrize("how", ["cut", "binary"])
+def test_training_from_a_broken_model(base, tmp_path, capsys, how):
+    root, case = prepared(base, tmp_path, "train-config")
+    break_file(root / "model" / "model.safetensors", how, tmp_path / "elsewhere")
+    run_broken(capsys, root, case, ["model/model.safetensors", "corrupt or truncated weights file"])
+
+
 CONFIG_EDITS = {  # train.yaml text -> texts of the error
     "not a mapping": ("- a\n- b\n", ["expected a mapping"]),
     "unknown key": ("bogus: 1\n", ["unknown key 'bogus'"]),
