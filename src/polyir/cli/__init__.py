@@ -19,7 +19,7 @@ from .argtypes import OneLineParser
 
 # what an interrupted command keeps; a command that keeps more sets ``on_interrupt`` (a text, or a
 # function of the parsed arguments) in its defaults
-INTERRUPTED = "nothing was written; re-run the same command to start again"
+INTERRUPTED = "it keeps no partial work: re-run the same command to start again"
 # sub-command modules, in the order they appear in --help
 COMMAND_MODULES = ("model", "data", "translate", "evaluate", "train", "sweep", "report", "demo")
 
