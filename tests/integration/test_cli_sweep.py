@@ -211,7 +211,7 @@ def test_run_processes_die_with_a_killed_sweep_and_the_resumed_sweep_is_alone(tm
 
     from polyir.dirlock import lock_holder
 
-    config = sweep_file(tmp_path, synthetic_dir, synthetic_model_dir, out="orphans", steps=150, checkpoint=5,
+    config = sweep_file(tmp_path, synthetic_dir, synthetic_model_dir, out="orphans", steps=60, checkpoint=5,
                         strategies=("hybrid(0.5)",))
     parent = subprocess.Popen([sys.executable, "-m", "polyir.cli", "sweep", str(config), "--only", "label=hybrid(0.5)"],
                               env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
