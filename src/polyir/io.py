@@ -6,8 +6,9 @@ import io
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 from .errors import InputError
 
@@ -140,3 +141,31 @@ class AtomicTextWriter(io.StringIO):
         if exc_type is None:
             atomic_write_text(self._path, self.getvalue())
         return super().__exit__(exc_type, exc, tb)
+
+
+@contextmanager
+def atomic_text_stream(path: str | Path) -> Iterator[TextIO]:
+    """``with atomic_text_stream(path) as f: f.write(...)`` for files too large to build in memory:
+    lines go to a temporary file beside ``path``, renamed over it only when the block ends without
+    an error (a killed process leaves the old file, or none, never half a file).  A ``.gz`` path
+    is gzip-compressed with no name and mtime 0 in its header, so equal text gives equal bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as raw:
+            binary = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if path.suffix == ".gz" else raw
+            text = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+            yield text
+            text.flush()
+            text.detach()  # closing the wrapper would close the file before fsync
+            if binary is not raw:
+                binary.close()  # writes the gzip trailer; the file stays open
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -78,6 +78,10 @@ def test_run_directory_layout_and_realised_composition(swept):
     assert (run_dir / "eval" / "syn" / "metrics.json").is_file() and (run_dir / "train" / "final").is_dir()
     assert not (run_dir / "train" / "checkpoints").exists()  # resume state, deleted once recorded
     assert hybrid["steps"] == 6 and hybrid["share_items_cross"] + hybrid["share_mono_batches"] == pytest.approx(1.0)
+    card = (run_dir / "train" / "final" / "README.md").read_text()  # the model's card has the sweep's evaluation
+    syn = next(line for line in card.splitlines() if line.startswith("| syn | sweep evaluation |"))
+    assert f"{hybrid['share_mono_batches']:.1%}" in card and f"polyir sweep --run-one {run_dir}" in card
+    assert str(Path(hybrid["run_dir"]).name) in card and "xquad-r" in syn
     assert runs["X-Y"]["share_items_cross"] == 1.0 and hybrid["leakage"] is not None
 
 

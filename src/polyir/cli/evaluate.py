@@ -43,10 +43,17 @@ def register(subparsers) -> None:
     p.add_argument("--max-queries", type=positive_int, default=None,
                    help="evaluate only the first N questions (all their translations; pools stay complete)")
     p.add_argument("--split", default="test", help="BEIR qrels split (default test)")
+    p.add_argument("--translation", action="append", default=[], metavar="LANG=DIR",
+                   help="beir: a translation of --data-dir (same ids, e.g. made by polyir translate); evaluates "
+                        "original, translation and both cross-lingual variants, and the change against the "
+                        "original with a paired test over queries (OUT/translation.json; repeatable)")
     p.add_argument("--out", required=True, help="output directory")
     g = p.add_argument_group("scoring")
-    g.add_argument("--measures", nargs="+", default=["AP", "RR", "R@1", "R@10", "nDCG@10"],
-                   help="measures (AP, RR, R@k, P@k, nDCG@k, AP@k; default AP RR R@1 R@10 nDCG@10)")
+    g.add_argument("--measures", nargs="+", default=None,
+                   help="measures (AP, RR, R@k, P@k, nDCG@k, AP@k; default AP RR R@1 R@10 nDCG@10, "
+                        "for beir nDCG@10 R@100 AP RR, as BEIR reports)")
+    g.add_argument("--resamples", type=positive_int, default=10_000,
+                   help="with --translation: resamples of the paired tests (default 10000)")
     g.add_argument("--depth", type=positive_int, default=None, help="count ranks beyond this as not retrieved (default: full)")
     g.add_argument("--bias-k", type=positive_int, default=10, help="top-k of the same-language preference (default 10)")
     g.add_argument("--backend", choices=("torch", "faiss"), default="torch", help="top-k backend for run files")
@@ -77,6 +84,22 @@ def open_cache(args: argparse.Namespace):
     return None if args.no_cache else EmbeddingCache(args.cache_dir)
 
 
+BEIR_MEASURES = ("nDCG@10", "R@100", "AP", "RR")  # BEIR's headline measures first
+
+
+def _translations(values: list[str]) -> tuple[tuple[str, str], ...]:
+    from ..errors import ConfigError
+    from ..languages import normalise_language
+
+    pairs = []
+    for value in values:
+        lang, sep, directory = value.partition("=")
+        if not sep or not lang or not directory:
+            raise ConfigError(f"--translation expects LANG=DIR, got {value!r}")
+        pairs.append((normalise_language(lang, record="--translation"), directory))
+    return tuple(pairs)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
     from ..evaluate.report import summary_table
@@ -85,11 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
     output_directory(args.out, create=False)  # before the work, not after it
     run_depth = args.run_depth or (100 if args.save_runs else None)
-    options = encoding_options(args, measures=tuple(args.measures), depth=args.depth, bias_k=args.bias_k,
+    measures = args.measures or (BEIR_MEASURES if args.dataset == "beir" else ("AP", "RR", "R@1", "R@10", "nDCG@10"))
+    options = encoding_options(args, measures=tuple(measures), depth=args.depth, bias_k=args.bias_k,
                                backend=args.backend, run_depth=run_depth, memory_mb=args.memory_mb)
     data = EvalData(dataset=args.dataset, data_dir=args.data_dir,
                     languages=tuple(args.languages) if args.languages else None,
-                    max_queries=args.max_queries, split=args.split)
+                    max_queries=args.max_queries, split=args.split, translations=_translations(args.translation))
     rset = load_eval_set(data)
     model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
     cache = open_cache(args)
@@ -99,11 +123,38 @@ def run(args: argparse.Namespace) -> int:
         if cache is not None:
             cache.close()
     evaluation.info["data"] = {"dataset": args.dataset, "data_dir": args.data_dir, "languages": list(rset.languages),
-                               "max_queries": args.max_queries}
+                               "max_queries": args.max_queries, "translations": dict(data.translations)}
+    gap = _translation_gap(evaluation, rset, data, args)
+    appendix = f"## Translation: change against the original\n\n{gap.markdown()}" if gap else None
     written = write_outputs(evaluation, rset, args.out, save_runs=args.save_runs,
-                            title=f"{args.model} on {rset.name}")
+                            title=f"{args.model} on {rset.name}", appendix=appendix)
     print(summary_table(evaluation.result))
+    if gap is not None:
+        written.append(_write_gap(gap, args.out))
+        print(f"\ntranslation (original {gap.original_lang}; delta = setting - original, paired test over queries):")
+        print(gap.markdown())
     enc = evaluation.info["encoding"]
     print(f"\nencoded {enc['encoded_texts']} texts in {enc['forward_batches']} forward passes "
           f"({enc['cache_hits']} from the cache); wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0
+
+
+def _translation_gap(evaluation, rset, data, args):
+    from ..errors import ConfigError
+    from ..evaluate.translation_gap import translation_gap
+
+    if not data.translations:
+        return None
+    if args.resamples < 1:
+        raise ConfigError(f"--resamples must be >= 1, got {args.resamples}")
+    return translation_gap(evaluation.result, rset.meta["original_language"], n_resamples=args.resamples)
+
+
+def _write_gap(gap, out_dir: str):
+    from pathlib import Path
+
+    from ..io import atomic_write_json
+
+    path = Path(out_dir) / "translation.json"
+    atomic_write_json(path, gap.to_dict())
+    return path

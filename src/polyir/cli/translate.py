@@ -45,7 +45,7 @@ def print_filter_report(report) -> None:
         print(report.format_table(), file=sys.stderr)
 
 
-def _model_choice(values: list[str]):
+def model_choice(values: list[str]):
     from ..errors import ConfigError
     from ..languages import normalise_language
     from ..translate.backends import ModelChoice
@@ -76,20 +76,42 @@ def _cache_kept(args: argparse.Namespace) -> str:
     return "finished batches are in the translation cache; re-run the same command to continue from there"
 
 
+def decoding_settings(args: argparse.Namespace):
+    from ..translate.backends import DecodingSettings
+
+    return DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
+                            dtype=args.dtype, compute_type=args.compute_type, device=args.device,
+                            tokenizer=args.tokenizer)
+
+
 def _translate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..errors import ConfigError
+
+    if Path(args.input).is_dir():
+        from .translate_beir import translate_beir_directory
+
+        return translate_beir_directory(args)
+    given = [flag for flag, value in (("--chunk-size", args.chunk_size), ("--on-reject", args.on_reject))
+             if value is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)}: only for a BEIR directory, not a pair file")
+    return _translate_pairs(args)
+
+
+def _translate_pairs(args: argparse.Namespace) -> int:
     from ..io import atomic_write_json
-    from ..translate.backends import DecodingSettings, TranslatorPool
+    from ..translate.backends import TranslatorPool
     from ..translate.cache import TranslationCache
     from ..translate.pipeline import TranslateOptions, translate_file
 
-    settings = DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
-                                dtype=args.dtype, compute_type=args.compute_type, device=args.device,
-                                tokenizer=args.tokenizer)
+    settings = decoding_settings(args)
     options = TranslateOptions(source=args.source, targets=tuple(args.targets), batch_size=args.batch_size,
                                split_passages=not args.no_split, include_input=not args.translations_only,
                                filters=filter_config_from_args(args), exclude=tuple(args.exclude),
                                contained=args.contained)
-    pool = TranslatorPool(_model_choice(args.model or []), settings)
+    pool = TranslatorPool(model_choice(args.model or []), settings)
     with TranslationCache(":memory:" if args.no_cache else args.cache) as cache:
         report = translate_file(args.input, args.out, options, pool, cache)
     _print_summary(report)
@@ -100,11 +122,14 @@ def _translate(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("translate", help="machine-translate training pairs into more languages (cached, resumable)",
-                              description="Translate the source-language pairs of a pair file into target languages; "
-                                          "translations keep their group id (see docs/translation.md).")
-    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet)")
-    p.add_argument("--out", required=True, help="output pair file")
+    p = subparsers.add_parser("translate", help="machine-translate training pairs or a BEIR data set (cached, resumable)",
+                              description="Translate the source-language pairs of a pair file into target languages "
+                                          "(translations keep their group id), or a BEIR directory into one BEIR "
+                                          "directory per target language (same ids and qrels); see docs/translation.md.")
+    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet), or BEIR directory "
+                                 "(corpus.jsonl, queries.jsonl, qrels/)")
+    p.add_argument("--out", required=True, help="output pair file; for a BEIR directory, the directory that "
+                                                "receives one BEIR directory per target (OUT/<lang>/)")
     p.add_argument("--source", default="en", help="language to translate from (default en)")
     p.add_argument("--targets", nargs="+", required=True, metavar="LANG", help="languages to translate into")
     p.add_argument("--model", action="append", metavar="MODEL",
@@ -130,5 +155,11 @@ def register(subparsers) -> None:
                                        "~/.cache/polyir/translations.sqlite)")
     cache.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     g.add_argument("--report", help="write the counts (cache, filters, leakage) as JSON")
+    g = p.add_argument_group("BEIR directories")
+    g.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="records read, translated and written at a time (default 1000): the memory bound")
+    g.add_argument("--on-reject", choices=("source", "drop"), default=None,
+                   help="a translated field that fails the quality filters: keep the source text of that field "
+                        "(default: ids and qrels unchanged), or drop the record and its qrels lines")
     add_filter_arguments(p, optional=True)
     p.set_defaults(func=_translate, on_interrupt=_cache_kept)

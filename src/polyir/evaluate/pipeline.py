@@ -31,6 +31,7 @@ class EvalData:
     max_queries: int | None = None
     split: str = "test"  # BEIR qrels split
     name: str | None = None
+    translations: tuple[tuple[str, str], ...] = ()  # BEIR: (lang, dir) translations of data_dir (same ids)
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,26 @@ class EvalOptions:
 
 def load_eval_set(data: EvalData) -> RetrievalSet:
     """Load an XQuAD-R / MLQA-R directory or a BEIR directory (one language, or one
-    sub-directory per language: ids are then prefixed ``lang:`` to keep them unique)."""
+    sub-directory per language: ids are then prefixed ``lang:`` to keep them unique; or, with
+    ``translations``, the directory and its translations as one parallel collection)."""
     from ..data import load_beir, load_lareqa
+    from ..data.beir_parallel import load_parallel_beir
 
     if data.dataset not in DATASET_FORMATS:
         raise ConfigError(f"dataset format must be one of {DATASET_FORMATS}, got {data.dataset!r}")
     root = Path(data.data_dir)
     if not root.is_dir():
         raise InputError("evaluation data directory not found", path=root)
+    if data.translations and data.dataset != "beir":
+        raise ConfigError("translations (--translation LANG=DIR) are BEIR directories: use --dataset beir")
     if data.dataset != "beir":
         return load_lareqa(root, data.languages, max_queries=data.max_queries, name=data.name or root.name)
-    if any((root / n).exists() or (root / n).is_symlink() for n in ("corpus.jsonl", "corpus.jsonl.gz")):
+    if data.translations:
+        if data.languages and len(data.languages) > 1:
+            raise ConfigError(f"give the original's language only (--languages X), not {list(data.languages)}")
+        rset = load_parallel_beir(root, data.translations, lang=data.languages[0] if data.languages else None,
+                                  split=data.split, name=data.name or root.name)
+    elif any((root / n).exists() or (root / n).is_symlink() for n in ("corpus.jsonl", "corpus.jsonl.gz")):
         if data.languages and len(data.languages) > 1:
             raise ConfigError(f"{root} holds one BEIR collection: give one language, not {list(data.languages)}")
         rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,
@@ -172,9 +182,9 @@ def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions
 
 
 def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save_runs: bool = False,
-                  title: str | None = None) -> list[Path]:
-    """``metrics.json``, ``report.md``, ``heatmap.png`` (multilingual sets), ``per_query.tsv.gz``
-    and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
+                  title: str | None = None, appendix: str | None = None) -> list[Path]:
+    """``metrics.json``, ``report.md`` (``appendix``: markdown added at its end), ``heatmap.png``
+    (multilingual sets), ``per_query.tsv.gz`` and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
     from .report import write_report
     from .result import write_per_query
     from .runs import write_trec
@@ -184,7 +194,7 @@ def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save
     doc["run"] = run.info
     atomic_write_json(out / "metrics.json", doc)
     written = [out / "metrics.json"]
-    written += list(write_report(run.result, out, title=title))
+    written += list(write_report(run.result, out, title=title, appendix=appendix))
     write_per_query(run.result, out / "per_query.tsv.gz")
     written.append(out / "per_query.tsv.gz")
     if save_runs:

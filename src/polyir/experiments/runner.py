@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
 import platform
 import shutil
 import time
@@ -21,6 +22,7 @@ from ..config import set_dotted
 from ..dirlock import DirectoryLock
 from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
+from ..train.model_card import CardEvaluation, read_model_card, write_model_card
 from .grid import RunSpec
 from .record import RunRecord, evaluation_rows, has_record, read_record, write_record
 from .spec import EvalSetSpec
@@ -118,12 +120,28 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
                "train_stage_seconds": trained - tick, "eval_seconds": done - trained}
     record = RunRecord(spec, summary, timings, metrics, bias, matrices,
                        {"host": platform.node(), "polyir_version": __version__, "model": str(model),
-                        "evaluation": details})
+                        "evaluation": details, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
+    if spec.kind == "train":
+        add_evaluations_to_card(model, spec, run_dir)
     write_record(run_dir, record)
     # checkpoints only serve resuming; once the record exists the run is never resumed again
     # (final/ and best/ stay): at 1.3 GB per multilingual-e5-small run they would fill the disk
     shutil.rmtree(run_dir / "train" / "checkpoints", ignore_errors=True)
     return record
+
+
+def add_evaluations_to_card(model_dir: str | Path, spec: RunSpec, run_dir: Path) -> None:
+    """Put the run's evaluation sets and the commands that reproduce it into the model's card."""
+    card = read_model_card(model_dir)
+    if card is None:  # a model trained before polyir wrote cards
+        return
+    evaluations = [CardEvaluation.from_metrics(read_json(run_dir / "eval" / e.name / "metrics.json"), name=e.name,
+                                               source=f"{e.data.dataset} {e.data.data_dir}", how="sweep evaluation")
+                   for e in spec.eval_sets]
+    reproduce = (f"# sweep run {spec.hash} ({spec.axes.get('label')}): the training alone\n"
+                 "polyir train --config config.yaml --out OUT\n"
+                 f"# training and evaluation, from the run's spec.json\npolyir sweep --run-one {run_dir}")
+    write_model_card(model_dir, dataclasses.replace(card.with_evaluations(evaluations), reproduce=reproduce))
 
 
 def train_stage(spec: RunSpec, run_dir: Path, *, progress: bool = True) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ..dirlock import DirectoryLock
 from ..distributed import DistContext, init_distributed
 from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
-from ..io import atomic_write_json, atomic_write_text, output_directory
+from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
@@ -33,6 +33,7 @@ from .embedding_grad import EmbeddingGradBuffer
 from .evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
 from .logging import RunLogger
+from .model_card import card_files, set_card_data, training_card, write_model_card
 from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
 from .resume import check_resumable, finished_run, restore
@@ -220,12 +221,8 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
         if embedding_grad is not None:
             embedding_grad.detach()
 
-    # ---- the final model and the summary
-    final = None
-    if stopped != "callback":
-        final = out / "final"
-        if ctx.is_main:
-            save_model(module, final, config)
+    # ---- the summary, the final model and the model cards
+    final = out / "final" if stopped != "callback" else None
     best = out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
     summary = TrainSummary(
         out=out, final_model=final, best_model=best, steps=step, total_steps=total_steps,
@@ -236,11 +233,27 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
         seconds=time.perf_counter() - started, train_seconds=train_seconds,
         pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0)
     if ctx.is_main:
+        _save_with_cards(module, config, summary, selection)
         atomic_write_json(out / "summary.json", summary.to_dict())
         logger.log("stop" if stopped == "callback" else "end", step, {"stopped": stopped})
     logger.close()
     ctx.barrier()
     return summary
+
+
+def _save_with_cards(module, config: TrainConfig, summary: TrainSummary, selection: Selection) -> None:
+    """The final model with its card, and the card of the best checkpoint (saved during training)."""
+    if summary.final_model is not None:
+        card = training_card(config, summary, selected=f"the final model, after step {summary.steps}",
+                             dev_metrics=selection.last_metrics, dev_step=summary.steps)
+        set_card_data(module, card)
+        save_model(module, summary.final_model, config, extra_files=card_files(card))
+    if summary.best_model is not None and (summary.best_model / "best.json").is_file():
+        best = read_json(summary.best_model / "best.json")
+        selected = (f"the best checkpoint by {summary.metric} on the dev set: step {best['step']}, "
+                    f"{summary.metric} = {best['value']:.4f}")
+        write_model_card(summary.best_model, training_card(config, summary, selected=selected,
+                                                           dev_metrics=best["metrics"], dev_step=best["step"]))
 
 
 def _checkpoint(out: Path, step: int, module, optimizer, scheduler, sampler_state: dict, selection: Selection,
