@@ -201,8 +201,11 @@ class RuntimeConfig:
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
     length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts
     bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 32768 / hidden)
+    fast_dropout: bool | str = "auto"  # auto (= true on CPU) | true | false: train/cpu_dropout.py
 
     def __post_init__(self) -> None:
+        if self.fast_dropout not in (True, False, "auto"):
+            raise ConfigError(f"runtime.fast_dropout must be true, false or auto, got {self.fast_dropout!r}")
         if self.length_buckets not in (True, False, "auto"):
             raise ConfigError(f"runtime.length_buckets must be true, false or auto, got {self.length_buckets!r}")
         _positive_or_none("runtime.bucket_overhead", self.bucket_overhead)

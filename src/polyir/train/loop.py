@@ -37,7 +37,7 @@ from .model_card import card_files, set_card_data, training_card, write_model_ca
 from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
 from .resume import check_resumable, finished_run, restore
-from .setup import (bucketing, encoder, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
+from .setup import (bucketing, encoder, fast_dropout, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
                     tokenize_upfront, wrap)
 from .summary import Selection, TrainSummary
 
@@ -94,6 +94,7 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
     loaded = load_training_model(config.model, device=str(ctx.device),
                                  source=checkpoint.model_dir if checkpoint else None)
     module = loaded.module
+    fast_dropout(config, module, ctx.device)
     prompts = resolve_prompts(config.model.prompts, module)
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
                             max_passage_length=config.model.max_passage_length,

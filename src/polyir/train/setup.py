@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..sampling import BatchSampler, SamplerConfig, build_sampler
 from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
+from .cpu_dropout import install as install_cpu_dropout
 from .config import TrainConfig, pair_budget_steps
 from .featurize import Featurizer
 from .modeling import freeze_unused_parameters
@@ -120,6 +121,14 @@ def freeze_unused(module, featurizer: Featurizer, pair, device) -> None:
 
     features = batch_to_device(featurizer.features([pair.query], "query"), device)
     freeze_unused_parameters(module, features, featurizer.task("query"))
+
+
+def fast_dropout(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> None:
+    """The counter-based dropout of `polyir.train.cpu_dropout` where it pays: ``auto`` = CPU training."""
+    setting = config.runtime.fast_dropout
+    if setting is True or (setting == "auto" and device.type == "cpu"):
+        replaced = install_cpu_dropout(module)
+        log.info("fast CPU dropout: %d dropout modules replaced", replaced)
 
 
 def bucketing(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> Bucketing:
