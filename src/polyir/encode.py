@@ -24,6 +24,7 @@ from .embcache import EmbeddingCache, text_key
 from .errors import ConfigError, InputError
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
 from .progress import progress as progress_bar
+from .textclip import clip_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -62,6 +63,8 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     started = time.perf_counter()
     module = model.module if isinstance(model, LoadedModel) else model
     _check_arguments(texts, kind, batch_size, max_tokens)
+    # what the model sees: over-long texts cut before tokenisation (textclip), also in cache keys
+    texts = clip_texts(texts, getattr(module, "tokenizer", None), getattr(module, "max_seq_length", None))
     prompt = resolve_prompts(prompts, module).for_kind(kind)
     task = TASK_OF_KIND[kind]
     unique, inverse = _deduplicate(texts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import positive_float, positive_int
+
 
 def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     """Encoding options shared by `evaluate` and other commands that encode."""
@@ -16,13 +18,14 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
                         "paper ('Query: '/'Passage: '), none")
     g.add_argument("--query-prompt", default=None, help="explicit query prefix (overrides the preset)")
     g.add_argument("--passage-prompt", default=None, help="explicit passage prefix (overrides the preset)")
-    g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
+    g.add_argument("--batch-size", type=positive_int, default=32, help="texts per forward pass (default 32)")
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, mps")
     g.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
                    help="model precision (float16 only on GPU)")
-    g.add_argument("--max-seq-length", type=int, default=None, help="truncate texts to this many tokens")
-    g.add_argument("--cache-dir", default=None, help="embedding cache (default $POLYIR_CACHE_DIR or ~/.cache/polyir)")
-    g.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    g.add_argument("--max-seq-length", type=positive_int, default=None, help="truncate texts to this many tokens")
+    cache = g.add_mutually_exclusive_group()
+    cache.add_argument("--cache-dir", default=None, help="embedding cache (default $POLYIR_CACHE_DIR or ~/.cache/polyir)")
+    cache.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
 
 def register(subparsers) -> None:
@@ -37,7 +40,7 @@ def register(subparsers) -> None:
                         "language) or beir (corpus.jsonl, queries.jsonl, qrels/; or one such directory per language)")
     p.add_argument("--data-dir", required=True, help="evaluation data directory")
     p.add_argument("--languages", nargs="+", default=None, help="languages to load (default: all found)")
-    p.add_argument("--max-queries", type=int, default=None,
+    p.add_argument("--max-queries", type=positive_int, default=None,
                    help="evaluate only the first N questions (all their translations; pools stay complete)")
     p.add_argument("--split", default="test", help="BEIR qrels split (default test)")
     p.add_argument("--translation", action="append", default=[], metavar="LANG=DIR",
@@ -49,16 +52,16 @@ def register(subparsers) -> None:
     g.add_argument("--measures", nargs="+", default=None,
                    help="measures (AP, RR, R@k, P@k, nDCG@k, AP@k; default AP RR R@1 R@10 nDCG@10, "
                         "for beir nDCG@10 R@100 AP RR, as BEIR reports)")
-    g.add_argument("--resamples", type=int, default=10_000,
+    g.add_argument("--resamples", type=positive_int, default=10_000,
                    help="with --translation: resamples of the paired tests (default 10000)")
-    g.add_argument("--depth", type=int, default=None, help="count ranks beyond this as not retrieved (default: full)")
-    g.add_argument("--bias-k", type=int, default=10, help="top-k of the same-language preference (default 10)")
+    g.add_argument("--depth", type=positive_int, default=None, help="count ranks beyond this as not retrieved (default: full)")
+    g.add_argument("--bias-k", type=positive_int, default=10, help="top-k of the same-language preference (default 10)")
     g.add_argument("--backend", choices=("torch", "faiss"), default="torch", help="top-k backend for run files")
     g.add_argument("--save-runs", action="store_true", help="write TREC run files (OUT/runs) and qrels (OUT/qrels)")
-    g.add_argument("--run-depth", type=int, default=None, help="run file depth (default 100 with --save-runs)")
-    g.add_argument("--memory-mb", type=float, default=1024, help="memory bound of one block of scores (MB)")
+    g.add_argument("--run-depth", type=positive_int, default=None, help="run file depth (default 100 with --save-runs)")
+    g.add_argument("--memory-mb", type=positive_float, default=1024, help="memory bound of one block of scores (MB)")
     add_encoding_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, on_interrupt=cache_kept)
 
 
 def encoding_options(args: argparse.Namespace, **scoring):
@@ -66,6 +69,13 @@ def encoding_options(args: argparse.Namespace, **scoring):
 
     return EvalOptions(candidate_text=args.candidate_text, prompts=args.prompts, query_prompt=args.query_prompt,
                        passage_prompt=args.passage_prompt, batch_size=args.batch_size, **scoring)
+
+
+def cache_kept(args: argparse.Namespace) -> str:
+    """What an interrupted encoding keeps (`polyir.cli.main` prints it)."""
+    if args.no_cache:
+        return "nothing was written (--no-cache); re-run the same command to start again"
+    return "encoded batches are in the embedding cache; re-run the same command to continue from there"
 
 
 def open_cache(args: argparse.Namespace):
@@ -94,9 +104,11 @@ def run(args: argparse.Namespace) -> int:
     from ..device_checks import single_process_device
     from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
     from ..evaluate.report import summary_table
+    from ..io import output_directory
     from ..model import load_model
 
     single_process_device(args.device, "--device")  # a device the machine lacks fails before any loading
+    output_directory(args.out, create=False)  # before the work, not after it
     run_depth = args.run_depth or (100 if args.save_runs else None)
     measures = args.measures or (BEIR_MEASURES if args.dataset == "beir" else ("AP", "RR", "R@1", "R@10", "nDCG@10"))
     options = encoding_options(args, measures=tuple(measures), depth=args.depth, bias_k=args.bias_k,

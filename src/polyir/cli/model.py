@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .argtypes import non_negative_int, positive_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("model", help="build models", description="Build models.")
@@ -18,8 +20,8 @@ def register(subparsers) -> None:
     init.add_argument("--corpus", nargs="+", required=True, metavar="PATH",
                       help="text, JSON or JSONL files, or directories of them (every string is used)")
     init.add_argument("--out", required=True, help="output directory (replaced if it exists)")
-    init.add_argument("--seed", type=int, default=0, help="weight initialisation seed (default 0)")
-    init.add_argument("--max-seq-length", type=int, default=128, help="maximum tokens per text (default 128)")
+    init.add_argument("--seed", type=non_negative_int, default=0, help="weight initialisation seed (default 0)")
+    init.add_argument("--max-seq-length", type=positive_int, default=128, help="maximum tokens per text (default 128)")
     init.set_defaults(func=run_init)
     card = commands.add_parser(
         "card", help="print a polyir-trained model's card, or add evaluation results to it",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import non_negative_float, positive_float, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -25,9 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--only", action="append", default=[], metavar="KEY=VALUE|HASH",
                    help="restrict to runs whose axis KEY has VALUE (e.g. label=hybrid(0.5), seed=0, batch_size=64; "
                         "repeat a key for alternatives) or whose hash starts with HASH; repeatable")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="runs at a time (default: one per GPU slot, see --devices; 1 without GPUs)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads per run process (OMP/MKL/NUMBA_NUM_THREADS); default: the library defaults")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: subprocesses on this machine; ray: Ray tasks (pip install 'polyir[ray]')")
@@ -36,9 +38,9 @@ def register(subparsers) -> None:
     g.add_argument("--devices", default=None, metavar="IDS",
                    help="local executor: GPUs to place runs on, e.g. 0,1,2,3 (each run sees only its own: "
                         "CUDA_VISIBLE_DEVICES); 'none': runs see no GPU; default: the visible GPUs")
-    g.add_argument("--runs-per-device", type=int, default=1, metavar="N",
+    g.add_argument("--runs-per-device", type=positive_int, default=1, metavar="N",
                    help="local executor: runs sharing one GPU at a time (default 1)")
-    g.add_argument("--gpus-per-run", type=float, default=None, metavar="G",
+    g.add_argument("--gpus-per-run", type=non_negative_float, default=None, metavar="G",
                    help="Ray executor: GPUs each run asks Ray for (0.5: two runs per GPU; default: 1 when the "
                         "cluster has GPUs, else 0)")
     mode = p.add_mutually_exclusive_group()
@@ -47,18 +49,20 @@ def register(subparsers) -> None:
                       help="print one shell command per pending run (and write their spec.json)")
     mode.add_argument("--collect", action="store_true", help="record finished run directories in the database")
     mode.add_argument("--run-one", metavar="RUN_DIR", help="train + evaluate one run directory (spec.json)")
+    p.add_argument("--parent-pid", type=positive_int, default=None, help=argparse.SUPPRESS)  # set by the executors
     p.add_argument("--calibrate", action="store_true",
                    help="with --dry-run: time a few training steps per model and batch size for the estimate")
-    p.add_argument("--pairs-per-second", type=float, default=None,
+    p.add_argument("--pairs-per-second", type=positive_float, default=None,
                    help="with --dry-run: training speed assumed when nothing was measured")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, on_interrupt="finished runs are recorded; interrupted runs continue from their last "
+                                        "checkpoint when you re-run the same command")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
     if args.run_one:
-        return _run_one(args.run_one)
+        return _run_one(args.run_one, args.parent_pid)
     if not args.config:
         raise ConfigError("give a sweep file (polyir sweep CONFIG.yaml), or --run-one RUN_DIR")
     from ..experiments.spec import load_sweep
@@ -86,9 +90,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(run_dir: str) -> int:
+def _run_one(run_dir: str, parent_pid: int | None) -> int:
     from ..experiments.runner import run_one
     from ..experiments.sweep import key_metrics
+
+    if parent_pid is not None:  # started by a sweep: stop with it (no orphan left on its run directory)
+        from ..experiments.parent_watch import exit_with_parent
+
+        exit_with_parent(parent_pid)
 
     record = run_one(run_dir)
     print(f"{record.spec.hash}: {key_metrics(record)}", file=sys.stderr)
@@ -144,23 +153,26 @@ def _columns(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _print_commands(spec, args: argparse.Namespace) -> int:
+    from ..dirlock import DirectoryLock
     from ..experiments.store import ResultsStore
     from ..experiments.sweep import collect, plan_sweep, run_commands
 
-    with ResultsStore(spec.db_path) as store:
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         collect(spec, store)
         planned = plan_sweep(spec, store, args.only)
-    for line in run_commands(planned):
+        commands = run_commands(planned)  # writes the runs' spec.json: under the lock
+    for line in commands:
         print(line)
     print(f"then: polyir sweep {args.config} --collect", file=sys.stderr)
     return 0
 
 
 def _collect(spec) -> int:
+    from ..dirlock import DirectoryLock
     from ..experiments.store import ResultsStore
     from ..experiments.sweep import collect, plan_sweep
 
-    with ResultsStore(spec.db_path) as store:
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         added = collect(spec, store, lambda line: print(line, file=sys.stderr))
         planned = plan_sweep(spec, store)
     pending = sum(p.pending for p in planned)

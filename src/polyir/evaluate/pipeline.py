@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ConfigError, InputError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, output_directory
 from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
 
 log = logging.getLogger(__name__)
@@ -86,18 +86,30 @@ def load_eval_set(data: EvalData) -> RetrievalSet:
             raise ConfigError(f"give the original's language only (--languages X), not {list(data.languages)}")
         rset = load_parallel_beir(root, data.translations, lang=data.languages[0] if data.languages else None,
                                   split=data.split, name=data.name or root.name)
-    elif (root / "corpus.jsonl").exists() or (root / "corpus.jsonl.gz").exists():
+    elif any((root / n).exists() or (root / n).is_symlink() for n in ("corpus.jsonl", "corpus.jsonl.gz")):
         if data.languages and len(data.languages) > 1:
             raise ConfigError(f"{root} holds one BEIR collection: give one language, not {list(data.languages)}")
         rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,
                          name=data.name or root.name)
     else:
-        langs = data.languages or tuple(sorted(p.name for p in root.iterdir() if (p / "corpus.jsonl").exists()))
+        langs = data.languages or beir_language_directories(root)
         if not langs:
             raise InputError("no BEIR collection (corpus.jsonl) here or in language sub-directories", path=root)
-        sets = [load_beir(root / lang, lang, split=data.split) for lang in langs]
+        sets = [load_beir(root / lang, lang, split=data.split, lang_from_name=True) for lang in langs]
         rset = merge_language_sets(sets, name=data.name or root.name)
     return _first_queries(rset, data.max_queries)
+
+
+BEIR_NAMES = ("corpus.jsonl", "corpus.jsonl.gz", "queries.jsonl", "queries.jsonl.gz", "qrels")
+
+
+def beir_language_directories(root: Path) -> tuple[str, ...]:
+    """The sub-directories holding any part of a BEIR collection, so that one with a broken or
+    missing part is loaded (and reported), never skipped in silence."""
+    def has_part(directory: Path) -> bool:
+        return any((directory / n).exists() or (directory / n).is_symlink() for n in BEIR_NAMES)
+
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and has_part(p)))
 
 
 def merge_language_sets(sets: list[RetrievalSet], *, name: str) -> RetrievalSet:
@@ -177,8 +189,7 @@ def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save
     from .result import write_per_query
     from .runs import write_trec
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_directory(out_dir)
     doc = run.result.to_dict()
     doc["run"] = run.info
     atomic_write_json(out / "metrics.json", doc)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..dirlock import lock_holder
 from ..errors import ConfigError
 from .devices import DevicePlan, DeviceSlots, gpu_env
 from .runner import ERROR_FILE, LOG_FILE
@@ -31,6 +32,7 @@ class RunResult:
     run_dir: str
     returncode: int
     seconds: float
+    message: str = ""  # why the run did not start (its error.txt belongs to another process then)
 
     @property
     def ok(self) -> bool:
@@ -38,6 +40,8 @@ class RunResult:
 
     def error(self) -> str:
         """The first line of the run's ``error.txt`` (or the exit status)."""
+        if self.message:
+            return self.message
         path = Path(self.run_dir) / ERROR_FILE
         if path.exists():
             lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
@@ -64,21 +68,32 @@ def worker_env(threads: int | None = None) -> dict[str, str]:
 
 def execute_run(run_dir: str, cwd: str, env: dict[str, str] | None = None,
                 command: list[str] | None = None) -> RunResult:
-    """Run one run in its own process (``command``, default `run_command`); its output goes to
-    ``RUN_DIR/run.log``."""
+    """Run one run in its own process (``command``, default `run_command`), which stops if this
+    one dies (``--parent-pid``, `polyir.experiments.parent_watch`); its output goes to
+    ``RUN_DIR/run.log``.  A run directory that another live process holds is left alone (not
+    even its log is touched)."""
     started = time.perf_counter()
+    holder = lock_holder(run_dir)
+    if holder is not None:
+        return RunResult(str(run_dir), 1, 0.0, f"run directory in use by another process ({holder}); not started")
     log_path = Path(run_dir) / LOG_FILE
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = env or worker_env()
-    command = command or run_command(run_dir)
+    command = [*(command or run_command(run_dir)), "--parent-pid", str(os.getpid())]
     with open(log_path, "ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         devices = f" [CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']}]" if "CUDA_VISIBLE_DEVICES" in env else ""
-        log.write(f"\n==== {stamp} {' '.join(command)}{devices}\n".encode())
+        log.write(f"\n==== {_stamp()} start, pid {os.getpid()}: {' '.join(command)}{devices}\n".encode())
         log.flush()
         process = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT, check=False)
-    return RunResult(str(run_dir), process.returncode, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        log.write(f"==== {_stamp()} end, exit status {process.returncode} after {seconds:.1f} s\n".encode())
+    return RunResult(str(run_dir), process.returncode, seconds)
+
+
+def _stamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
 
 
 def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path = ".", threads: int | None = None,

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import set_dotted
-from ..errors import InputError
+from ..dirlock import DirectoryLock
+from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
 from ..train.model_card import CardEvaluation, read_model_card, write_model_card
 from .grid import RunSpec
@@ -37,7 +38,7 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
     """Write ``spec.json`` (once; an existing one must describe the same run)."""
     path = Path(run_dir) / SPEC_FILE
     if path.exists():
-        existing = RunSpec.from_dict(read_json(path))
+        existing = read_spec(path)
         if existing.hash != spec.hash:
             raise InputError(f"holds run {existing.hash}, not {spec.hash}", path=path)
         return path
@@ -48,8 +49,21 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
 def load_spec(run_dir: str | Path) -> RunSpec:
     path = Path(run_dir) / SPEC_FILE
     if not path.exists():
+        if path.is_symlink():
+            raise InputError("cannot read it: a broken link", path=path)
         raise InputError("not a sweep run directory (no spec.json)", path=run_dir)
-    return RunSpec.from_dict(read_json(path))
+    return read_spec(path)
+
+
+def read_spec(path: Path) -> RunSpec:
+    """A run's ``spec.json``; a file that is not one is an `InputError` naming it."""
+    doc = read_json(path)
+    try:
+        return RunSpec.from_dict(doc)
+    except ConfigError as err:
+        raise InputError(str(err), path=path) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"not a run spec (written by polyir sweep): {type(err).__name__}: {err}", path=path) from None
 
 
 def run_status(run_dir: str | Path) -> str:
@@ -68,15 +82,17 @@ def run_status(run_dir: str | Path) -> str:
 def run_one(run_dir: str | Path, *, progress: bool = True) -> RunRecord:
     """Train and evaluate the run described by ``run_dir/spec.json``; write its record."""
     run_dir = Path(run_dir)
-    if has_record(run_dir):
-        return read_record(run_dir)
     spec = load_spec(run_dir)
-    (run_dir / ERROR_FILE).unlink(missing_ok=True)
-    try:
-        return _run(spec, run_dir, progress)
-    except Exception as err:
-        atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
-        raise
+    # first the lock: a process that finds the run in use touches nothing in it (not even error.txt)
+    with DirectoryLock(run_dir, "sweep run directory"):
+        if has_record(run_dir):
+            return read_record(run_dir)
+        (run_dir / ERROR_FILE).unlink(missing_ok=True)
+        try:
+            return _run(spec, run_dir, progress)
+        except Exception as err:
+            atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
+            raise
 
 
 def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:

@@ -122,6 +122,8 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
         raise ConfigError(f"{source}.grid: expected a mapping of axes")
     _check_keys(grid, GRID_KEYS, f"{source}.grid")
     sampler = base.get("sampler") or {}
+    if not isinstance(sampler, Mapping):
+        raise ConfigError(f"{source}.base.sampler: expected a mapping, got {sampler!r}")
     select = data.get("select", "final")
     if select not in SELECT_MODES:
         raise ConfigError(f"{source}.select: must be one of {SELECT_MODES}, got {select!r}")
@@ -130,8 +132,8 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
     spec = SweepSpec(
         out=Path(str(data["out"])), base=dict(base),
         strategies=parse_strategies(grid.get("strategy"), sampler, f"{source}.grid.strategy"),
-        batch_sizes=_int_list(grid.get("batch_size", sampler.get("batch_size", 100)), f"{source}.grid.batch_size"),
-        seeds=_int_list(grid.get("seed", base.get("seed", 0)), f"{source}.grid.seed", minimum=0),
+        batch_sizes=_int_list(*_axis_or_base(grid, "batch_size", sampler, "sampler.batch_size", 100, source)),
+        seeds=_int_list(*_axis_or_base(grid, "seed", base, "seed", 0, source), minimum=0),
         models=_axis_values(grid.get("model"), "model", f"{source}.grid.model"),
         data=_axis_values(grid.get("data"), "data", f"{source}.grid.data"),
         extra_axes=_extra_axes(grid.get("set") or {}, f"{source}.grid.set"),
@@ -144,6 +146,14 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
 
     expand(spec)
     return spec
+
+
+def _axis_or_base(grid: Mapping[str, Any], axis: str, section: Mapping[str, Any], base_key: str, default: Any,
+                  source: str) -> tuple[Any, str]:
+    """The grid's values for ``axis``, else the base's one value; with where it was written."""
+    if axis in grid:
+        return grid[axis], f"{source}.grid.{axis}"
+    return section.get(base_key.rpartition(".")[2], default), f"{source}.base.{base_key}"
 
 
 def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..dirlock import DirectoryLock
 from ..errors import ConfigError, PolyirError
+from ..io import output_directory
 from .devices import DevicePlan, parse_devices
 from .executors import RunResult, make_executor, run_command
 from .grid import RunSpec, expand
@@ -114,7 +116,8 @@ def run_sweep(spec: SweepSpec, *, jobs: int | None = 1, executor: str = "local",
     execute, jobs, placement = executor_setup(executor, jobs, devices, gpus_per_run, ray_address)
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
-    with ResultsStore(spec.db_path) as store:
+    output_directory(spec.out)
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         store.set_meta("reference", spec.reference)
         outcome.collected = len(collect(spec, store, echo))
         planned = plan_sweep(spec, store, only)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..config import dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
+from ..config import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
 from ..errors import ConfigError
 from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
 
@@ -313,6 +313,7 @@ def build_config(data: Mapping[str, Any], overrides: Sequence[str] = (), *, wher
     data = dict(data)
     for text in overrides:
         key, value = parse_override(text)
+        check_override(TrainConfig, key, value, f"--set {text}")
         data = set_dotted(data, key, value)
     return from_dict(TrainConfig, data, where=where)
 

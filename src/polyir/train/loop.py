@@ -7,6 +7,7 @@ checkpoint -> save the final model and the summary.  See docs/training.md.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -16,10 +17,11 @@ from typing import Callable
 
 import torch
 
+from ..dirlock import DirectoryLock
 from ..distributed import DistContext, init_distributed
 from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
-from ..io import atomic_write_json, atomic_write_text, read_json
+from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
@@ -64,8 +66,15 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     started = time.perf_counter()
     if not config.out:
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
-    out = Path(config.out)
+    out = output_directory(config.out, create=False)  # a bad 'out' fails before data and model are loaded
     ctx = init_distributed(device=config.runtime.device)  # checks the device first: fails before any loading
+    # the main process holds OUT for the whole run: a second process on it is refused (docs/guarantees.md)
+    with DirectoryLock(out, "training output directory") if ctx.is_main else contextlib.nullcontext():
+        return _train(config, out, ctx, started, resume=resume, progress=progress, callback=callback)
+
+
+def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, resume: bool, progress: bool,
+           callback: Callable[[StepInfo], bool | None] | None) -> TrainSummary:
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None
@@ -107,7 +116,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                    selection=selection) if checkpoint else 0
 
     # ---- logging and evaluation
-    logger = RunLogger(out, config.logging, enabled=ctx.is_main)
+    logger = RunLogger(out, config.logging, enabled=ctx.is_main, resume_step=step if checkpoint else None)
     if ctx.is_main:
         atomic_write_text(out / "config.yaml", config.to_yaml())
         logger.log_config(config)
