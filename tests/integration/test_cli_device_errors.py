@@ -48,6 +48,10 @@ def one_error_line(capsys, *argv) -> str:
 
 
 def train_args(tmp_path, *extra):
+    """A command whose paths exist (the CLI checks them first), so the device is what fails."""
+    (tmp_path / "model").mkdir(exist_ok=True)
+    (tmp_path / "model" / "modules.json").write_text("[]")
+    (tmp_path / "pairs.jsonl").write_text("")
     return ["train", "--model", tmp_path / "model", "--data", tmp_path / "pairs.jsonl", "--steps", "2",
             "--out", tmp_path / "run", *extra]
 
@@ -92,6 +96,7 @@ def test_one_gpu_index_for_several_processes(monkeypatch, capsys, tmp_path, no_l
 
 def test_evaluate_on_cuda_without_cuda(monkeypatch, capsys, tmp_path, no_loading):
     gpus(monkeypatch, 0)
+    train_args(tmp_path)  # makes the model directory
     line = one_error_line(capsys, "evaluate", "--model", tmp_path / "model", "--dataset", "xquad-r",
                           "--data-dir", tmp_path, "--out", tmp_path / "out", "--device", "cuda")
     assert "--device is 'cuda' but CUDA is not available" in line
