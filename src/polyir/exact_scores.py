@@ -26,7 +26,9 @@ from numba import njit
 
 FLOAT32_UNIT = 2.0**-24  # unit roundoff of float32
 REDUCED_INPUT_UNIT = 2.0**-8  # bfloat16's; TF32 (2^-11) and bf16x3 round less
-_TINY = 2.0**-149  # float32's smallest subnormal: the absolute error an underflow can add per operation
+# float32's smallest normal number: an operation that underflows, or a BLAS that flushes
+# subnormal inputs or results to zero (FTZ/DAZ), can be off by this much times its operands
+_TINY = 2.0**-126
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +104,8 @@ class ScoreVectors:
     ``queries`` (rows × d) and ``candidates`` (n × d) are C-contiguous float32 arrays;
     ``slack[i]`` bounds ``|fast score - canonical score|`` for every candidate of row ``i``
     (relative bound × ‖q_i‖ × max‖c‖, inflated by 1e-3 for the norms' own rounding and so that
-    the float64 arithmetic of the comparisons cannot cross it, plus room for float32 underflow).
+    the float64 arithmetic of the comparisons cannot cross it, plus room for float32 underflow
+    and flushed subnormals).
     """
 
     queries: np.ndarray
@@ -120,7 +123,8 @@ class ScoreVectors:
         q_norm = torch.linalg.vector_norm(torch.from_numpy(queries), dim=1).numpy().astype(np.float64)
         c_norm = torch.linalg.vector_norm(torch.from_numpy(candidates), dim=1)
         c_max = float(c_norm.max()) if c_norm.numel() else 0.0
-        slack = product_error_unit(dim, input_unit) * q_norm * c_max * (1 + 1e-3) + 4 * dim * _TINY
+        underflow = 4 * dim * _TINY * (1 + q_norm + c_max)
+        slack = product_error_unit(dim, input_unit) * q_norm * c_max * (1 + 1e-3) + underflow
         return cls(queries, candidates, slack)
 
     def rows(self, start: int, stop: int) -> "ScoreVectors":
