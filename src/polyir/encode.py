@@ -1,11 +1,17 @@
 """Texts -> embeddings: token-length-sorted batches, inference mode, an on-disk cache.
 
-`encode` runs its own loop over a SentenceTransformer (``preprocess`` + forward, the same
-calls `SentenceTransformer.encode` makes) so that it can
+`encode` runs its own loop over a SentenceTransformer (the features of its ``preprocess``,
+then its forward) so that it can
 
-* sort by **token** length (SentenceTransformer sorts by character count), which packs
-  batches with less padding, and optionally cap each batch by a token budget;
-* skip texts already in the embedding cache and write each finished batch to it at once
+* tokenise each text once (`polyir.train.featurize.Featurizer`: ids checked against
+  ``preprocess``, chunks tokenised in parallel threads), sort by **token** length
+  (SentenceTransformer sorts by character count), which packs batches with less padding,
+  and optionally cap each batch by a token budget;
+* pad (and on CUDA pin) the next batches in a background thread (`polyir.prefetch`) while
+  the model runs the current one, copy them with ``non_blocking``, and keep the outputs on
+  the device, copying them back in large chunks: no synchronisation per batch;
+* run under autocast in bf16 / fp16 (``precision``; cached under its own key);
+* skip texts already in the embedding cache and write each finished chunk to it at once
   (interrupt and re-run: nothing finished is lost or recomputed);
 * encode duplicate texts once;
 * count what it did (`EncodeStats`) so callers and tests can check for zero forward passes.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
@@ -22,7 +29,9 @@ import numpy as np
 
 from .embcache import EmbeddingCache, text_key
 from .errors import ConfigError, InputError
+from .fingerprint import with_precision
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
+from .prefetch import prefetched
 from .progress import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -31,6 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_OF_KIND = {"query": "query", "passage": "document"}  # SentenceTransformer's Router task names
+PRECISIONS = ("fp32", "bf16", "fp16")  # fp32: as the weights are; bf16 / fp16: torch.autocast
+PREFETCH_BATCHES = 4  # padded batches prepared ahead of the forward pass
+# On an accelerator the embeddings stay on the device and come back (one synchronisation) in
+# chunks of at least this many texts; an interrupted run loses at most one chunk of work.
+# On the CPU every batch is a chunk: there is nothing to synchronise.
+DEVICE_CHUNK_TEXTS = 16384
+TOKENIZE_CHUNK = 4096  # texts per tokenizer call when tokenising in several threads
 
 
 @dataclass
@@ -50,39 +66,45 @@ class EncodeStats:
 def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, kind: str = "query",
            prompts: "Prompts | str | Mapping[str, str] | None" = None, batch_size: int = 32,
            max_tokens: int | None = None, normalize: bool = True, cache: EmbeddingCache | None = None,
-           stats: EncodeStats | None = None, progress: bool = True) -> np.ndarray:
+           stats: EncodeStats | None = None, progress: bool = True, precision: str = "fp32") -> np.ndarray:
     """Embed ``texts`` (queries or passages) as a ``(len(texts), dim)`` float32 array, in order.
 
     ``prompts``: see `polyir.model.resolve_prompts` (default: the model's own prompts).
     ``batch_size`` texts per forward pass, fewer when ``max_tokens`` (padded tokens per
     batch) is set.  ``normalize`` L2-normalises (cosine similarity); models ending in a
     Normalize module are already unit length and are left untouched.  ``cache`` (optional)
-    is read before and written after each batch.  Empty texts raise `InputError`.
+    is read before and written after each chunk.  ``precision``: ``fp32`` runs the model as
+    loaded; ``bf16`` / ``fp16`` under `torch.autocast` (fp16 only on a GPU).  Empty texts
+    raise `InputError`.
     """
     started = time.perf_counter()
     module = model.module if isinstance(model, LoadedModel) else model
     _check_arguments(texts, kind, batch_size, max_tokens)
-    prompt = resolve_prompts(prompts, module).for_kind(kind)
-    task = TASK_OF_KIND[kind]
+    _check_precision(precision, module)
+    resolved = resolve_prompts(prompts, module)
     unique, inverse = _deduplicate(texts)
     stats = stats if stats is not None else EncodeStats()
     stats.texts += len(texts)
     stats.unique_texts += len(unique)
     dim = _dimension(module)
-    fingerprint, keys, known = _look_up(model, cache, unique, prompt=prompt, task=task, dim=dim)
+    fingerprint, keys, known = _look_up(model, cache, unique, prompt=resolved.for_kind(kind),
+                                        task=TASK_OF_KIND[kind], dim=dim, precision=precision)
     stats.cache_hits += len(known)
     vectors = _allocate(len(unique), dim, known)
     missing = [i for i in range(len(unique)) if i not in known]
-    with _eval_mode(module), progress_bar(total=len(unique), initial=len(known), desc=f"encode {kind} texts",
-                                          unit="text", disable=None if progress else True) as bar:
-        for rows, output, lengths in _forward_batches(module, unique, missing, prompt=prompt, task=task,
-                                                      batch_size=batch_size, max_tokens=max_tokens):
+    chunks = _encoded_chunks(module, unique, missing, prompts=resolved, kind=kind, batch_size=batch_size,
+                             max_tokens=max_tokens, precision=precision)
+    with _eval_mode(module), contextlib.closing(chunks), progress_bar(
+            total=len(unique), initial=len(known), desc=f"encode {kind} texts", unit="text",
+            disable=None if progress else True) as bar:
+        for chunk in chunks:
             if cache is not None:
-                cache.store(fingerprint, [keys[i] for i in rows], output, source=getattr(model, "source", ""))
-            vectors = vectors if vectors is not None else np.empty((len(unique), output.shape[1]), np.float32)
-            vectors[rows] = output
-            _count_batch(stats, lengths)
-            bar.update(len(rows))
+                cache.store(fingerprint, [keys[i] for i in chunk.rows], chunk.vectors,
+                            source=getattr(model, "source", ""))
+            vectors = vectors if vectors is not None else np.empty((len(unique), chunk.vectors.shape[1]), np.float32)
+            vectors[chunk.rows] = chunk.vectors
+            _count_batches(stats, chunk.batch_lengths)
+            bar.update(len(chunk.rows))
     if vectors is None:  # no texts, and a model that does not declare its dimension
         vectors = np.zeros((0, 0), dtype=np.float32)
     if normalize and not _ends_with_normalize(module):
@@ -104,6 +126,13 @@ def _check_arguments(texts: Sequence[str], kind: str, batch_size: int, max_token
             raise InputError(f"expected a string, got {type(text).__name__}", record=f"{kind} text [{index}]")
         if not text.strip():
             raise InputError("empty text", record=f"{kind} text [{index}]")
+
+
+def _check_precision(precision: str, module) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp16" and module.device.type == "cpu":
+        raise ConfigError("precision fp16 needs a GPU; on CPU use bf16 or fp32")
 
 
 def _deduplicate(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -137,28 +166,112 @@ def token_lengths(module: "SentenceTransformer", texts: Sequence[str], prompt: s
     return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
 
 
-def _forward_batches(module, unique: list[str], missing: list[int], *, prompt: str, task: str,
-                     batch_size: int, max_tokens: int | None) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Yield ``(rows of unique, embeddings, token lengths)`` per batch, longest texts first
-    (a batch that does not fit in memory fails at once, not at the end)."""
+@dataclass(frozen=True, eq=False)
+class _Chunk:
+    """Embeddings of consecutive batches, back on the CPU."""
+
+    rows: list[int]  # rows of the unique texts
+    vectors: np.ndarray  # float32, one row per entry of ``rows``
+    batch_lengths: list[np.ndarray]  # token lengths of each batch's texts
+
+
+class _TokenBatches:
+    """Texts tokenised once, ordered by decreasing token length and cut into batches.
+
+    ``features()`` yields ``(batch, features)``: a slice of ``order`` (the batch's texts are
+    ``texts[order[batch]]``) and the padded input the model's forward takes.  Ids come from one tokenizer pass
+    (`Featurizer`, checked against ``preprocess``); a model whose features are not plain
+    token ids gets ``preprocess`` per batch instead (and one extra pass to measure lengths).
+    """
+
+    def __init__(self, module, texts: list[str], *, prompts: Prompts, kind: str, batch_size: int,
+                 max_tokens: int | None):
+        from .train.featurize import Featurizer
+
+        self.module, self.texts, self.prompts, self.kind = module, texts, prompts, kind
+        self.featurizer = Featurizer(module, prompts)
+        self.featurizer.warm(texts, kind, chunk=TOKENIZE_CHUNK, workers=_tokenizer_threads(len(texts)))
+        self.token_rows = self.featurizer.rows(texts, kind)
+        if self.token_rows is None:
+            lengths = token_lengths(module, texts, prompts.for_kind(kind))
+        else:
+            lengths = np.fromiter((len(row[0]) for row in self.token_rows), dtype=np.int64, count=len(texts))
+        # longest first: a batch that does not fit in memory fails at once, not at the end
+        self.order = np.argsort(-lengths, kind="stable")
+        self.lengths = lengths[self.order]
+        self.batches = plan_batches(self.lengths, batch_size, max_tokens)
+
+    def features(self, pin: bool) -> Iterator[tuple[slice, dict]]:
+        for batch in self.batches:
+            positions = self.order[batch]
+            if self.token_rows is not None:
+                features = self.featurizer.padded([self.token_rows[i] for i in positions], {self.kind})
+            else:
+                features = self.module.preprocess([self.texts[i] for i in positions],
+                                                  prompt=self.prompts.for_kind(self.kind) or None,
+                                                  task=TASK_OF_KIND[self.kind])
+            yield batch, (_pinned(features) if pin else features)
+
+
+def _encoded_chunks(module, unique: list[str], missing: list[int], *, prompts: Prompts, kind: str,
+                    batch_size: int, max_tokens: int | None, precision: str) -> Iterator[_Chunk]:
+    """Embed ``unique[i]`` for ``i`` in ``missing``, chunk by chunk (longest texts first)."""
     if not missing:
         return
-    lengths = token_lengths(module, [unique[i] for i in missing], prompt)
-    order = np.argsort(-lengths, kind="stable")
-    for batch in plan_batches(lengths[order], batch_size, max_tokens):
-        rows = [missing[j] for j in order[batch]]
-        yield rows, _forward(module, [unique[i] for i in rows], prompt=prompt, task=task), lengths[order[batch]]
+    device = module.device
+    token_batches = _TokenBatches(module, [unique[i] for i in missing], prompts=prompts, kind=kind,
+                                  batch_size=batch_size, max_tokens=max_tokens)
+    chunk_texts = 1 if device.type == "cpu" else DEVICE_CHUNK_TEXTS
+    rows: list[int] = []
+    outputs: list = []
+    lengths: list[np.ndarray] = []
+    with prefetched(token_batches.features(pin=device.type == "cuda"), PREFETCH_BATCHES) as ready:
+        for batch, features in ready:
+            outputs.append(_forward(module, features, task=TASK_OF_KIND[kind], device=device, precision=precision))
+            rows += [missing[p] for p in token_batches.order[batch]]
+            lengths.append(token_batches.lengths[batch])
+            if len(rows) >= chunk_texts:
+                yield _Chunk(rows, _to_host(outputs), lengths)
+                rows, outputs, lengths = [], [], []
+    if rows:
+        yield _Chunk(rows, _to_host(outputs), lengths)
 
 
-def _forward(module, batch: list[str], *, prompt: str, task: str) -> np.ndarray:
+def _forward(module, features: dict, *, task: str, device, precision: str):
+    """One forward pass; the float32 embeddings stay on ``device`` (no synchronisation)."""
     import torch
-    from sentence_transformers.util import batch_to_device
 
-    with torch.inference_mode():
-        features = module.preprocess(batch, prompt=prompt or None, task=task)
-        features = batch_to_device(features, module.device)
-        embeddings = module(features, task=task)["sentence_embedding"]
-        return embeddings.float().cpu().numpy()
+    with torch.inference_mode(), _autocast(device.type, precision):
+        features = {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+                    for k, v in features.items()}
+        return module(features, task=task)["sentence_embedding"].float()
+
+
+def _autocast(device_type: str, precision: str):
+    import torch
+
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def _pinned(features: dict) -> dict:
+    """Page-locked copies, so that the copy to the GPU is asynchronous."""
+    import torch
+
+    return {k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+
+
+def _to_host(outputs: list) -> np.ndarray:
+    """One copy (and one synchronisation) for a chunk of batches."""
+    import torch
+
+    return (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).cpu().numpy()
+
+
+def _tokenizer_threads(n_texts: int) -> int:
+    """Threads that tokenise in parallel: one per ``TOKENIZE_CHUNK`` texts, at most one per core (8 at most)."""
+    return max(1, min(8, os.cpu_count() or 1, -(-n_texts // TOKENIZE_CHUNK)))
 
 
 @contextlib.contextmanager
@@ -173,12 +286,12 @@ def _eval_mode(module) -> Iterator[None]:
 
 
 def _look_up(model, cache: EmbeddingCache | None, unique: list[str], *, prompt: str, task: str,
-             dim: int | None) -> tuple[str | None, list[bytes], dict[int, np.ndarray]]:
-    """(fingerprint, key per unique text, cached vectors by row); nothing without a cache."""
+             dim: int | None, precision: str) -> tuple[str | None, list[bytes], dict[int, np.ndarray]]:
+    """(cache fingerprint, key per unique text, cached vectors by row); nothing without a cache."""
     if cache is None or not unique:
         return None, [], {}
     module = model.module if isinstance(model, LoadedModel) else model
-    fingerprint = model_fingerprint(model)
+    fingerprint = with_precision(model_fingerprint(model), precision)
     route = task if _has_router(module) else ""  # a Router sends queries and passages to different towers
     keys = [text_key(prompt, text, route) for text in unique]
     return fingerprint, keys, _cache_hits(cache.lookup(fingerprint, keys), keys, dim)
@@ -201,11 +314,12 @@ def _allocate(n: int, dim: int | None, known: dict[int, np.ndarray]) -> np.ndarr
     return vectors
 
 
-def _count_batch(stats: EncodeStats, lengths: np.ndarray) -> None:
-    stats.forward_batches += 1
-    stats.encoded_texts += len(lengths)
-    stats.tokens += int(lengths.sum())
-    stats.padded_tokens += int(lengths.max()) * len(lengths)
+def _count_batches(stats: EncodeStats, batch_lengths: list[np.ndarray]) -> None:
+    for lengths in batch_lengths:
+        stats.forward_batches += 1
+        stats.encoded_texts += len(lengths)
+        stats.tokens += int(lengths.sum())
+        stats.padded_tokens += int(lengths.max()) * len(lengths)
 
 
 def _dimension(module) -> int | None:

@@ -19,7 +19,10 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, mps")
     g.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
-                   help="model precision (float16 only on GPU)")
+                   help="dtype the weights are loaded in (float16 only on GPU)")
+    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                   help="inference precision: fp32 (default) or bf16 / fp16 autocast (fp16 only on GPU); "
+                        "see docs/encoding.md for its effect on the metrics")
     g.add_argument("--max-seq-length", type=int, default=None, help="truncate texts to this many tokens")
     g.add_argument("--cache-dir", default=None, help="embedding cache (default $POLYIR_CACHE_DIR or ~/.cache/polyir)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
@@ -58,7 +61,8 @@ def encoding_options(args: argparse.Namespace, **scoring):
     from ..evaluate.pipeline import EvalOptions
 
     return EvalOptions(candidate_text=args.candidate_text, prompts=args.prompts, query_prompt=args.query_prompt,
-                       passage_prompt=args.passage_prompt, batch_size=args.batch_size, **scoring)
+                       passage_prompt=args.passage_prompt, batch_size=args.batch_size,
+                       precision=args.precision, **scoring)
 
 
 def open_cache(args: argparse.Namespace):

@@ -23,6 +23,7 @@ from ..io import atomic_write_json, atomic_write_text
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
+from ..stages import StageClock
 from .checkpoint import latest_checkpoint, save_checkpoint
 from .collate import batch_texts, sub_batches
 from .config import AUTO_UPFRONT_PAIRS, TrainConfig
@@ -61,6 +62,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     bad configuration or data.
     """
     started = time.perf_counter()
+    clock = StageClock("train")
     if not config.out:
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
     out = Path(config.out)
@@ -74,16 +76,19 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     if resume and checkpoint is None and (out / "config.yaml").exists():
         log.warning("%s: no checkpoint to resume from; starting from step 0", out)
     set_runtime(config)
+    clock.mark("setup")
 
     # ---- data and sampler: every rank draws the same global batches and keeps its slice
     data = load_training_data(config.data, dev=config.eval.dev)
     pairs = data.collection.pairs
     sampler, total_steps = make_sampler(config, data.index, ctx)
+    clock.mark("load data")
 
     # ---- model, collate, optimizer, loss
     loaded = load_training_model(config.model, device=str(ctx.device),
                                  source=checkpoint.model_dir if checkpoint else None)
     module = loaded.module
+    clock.mark("load model")
     prompts = resolve_prompts(config.model.prompts, module)
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
                             max_passage_length=config.model.max_passage_length,
@@ -91,6 +96,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     if config.data.token_cache == "upfront" or (config.data.token_cache == "auto"
                                                  and len(pairs) <= AUTO_UPFRONT_PAIRS):
         tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
+    clock.mark("tokenize")
     freeze_unused(module, featurizer, pairs[0], ctx.device)
     optimizer = build_optimizer(module, config.optim)
     trainable = [p for group in optimizer.param_groups for p in group["params"]]
@@ -113,6 +119,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             "total_steps": total_steps, "batches_per_epoch": len(sampler), "world_size": ctx.world_size,
             **count_parameters(module), "data": data.describe()})
     dev = load_dev_sets(config.eval) if config.eval.enabled else None
+    clock.mark("prepare")
 
     def run_evaluation(at_step: int) -> bool:
         """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
@@ -130,6 +137,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     stopped = "completed"
     if dev is not None and config.eval.at_start and step == 0 and run_evaluation(0):
         stopped = "early_stopping"
+    clock.mark("evaluate at start")
 
     # ---- the loop
     train_seconds, steps_this_call = 0.0, 0
@@ -212,11 +220,13 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
             embedding_grad.detach()
 
     # ---- the final model and the summary
+    clock.mark("steps")
     final = None
     if stopped != "callback":
         final = out / "final"
         if ctx.is_main:
             save_model(module, final, config)
+    clock.mark("save final model")
     best = out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
     summary = TrainSummary(
         out=out, final_model=final, best_model=best, steps=step, total_steps=total_steps,
@@ -225,7 +235,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         sampling=sampler.stats.summary(), language_pairs=sampler.stats.pair_table(), data=data.describe(),
         parameters=count_parameters(module), resumed_from=checkpoint.step if checkpoint else None,
         seconds=time.perf_counter() - started, train_seconds=train_seconds,
-        pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0)
+        pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0,
+        stage_seconds=clock.rounded())
     if ctx.is_main:
         atomic_write_json(out / "summary.json", summary.to_dict())
         logger.log("stop" if stopped == "callback" else "end", step, {"stopped": stopped})
