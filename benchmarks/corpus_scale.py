@@ -19,6 +19,14 @@ process, so that its peak RSS is the pipeline's alone.  Before the baseline is t
 model encodes one full batch of the longest passages the generator makes (its largest
 working memory at this batch size) and each backend searches once (imports, thread pools):
 none of that grows with the corpus.  Chunk sizes grow with the corpus, bounded: see ``_sizes``.
+
+The child runs with ``MALLOC_MMAP_THRESHOLD_=65536``: glibc otherwise raises its mmap
+threshold after the first large free (up to 32 MB), so the forward passes' buffers, whose
+sizes change with every batch width, are then carved from the heap and kept: RSS grows by
+~200 MB over the first few hundred batches and then stays (bounded by the widths the model
+can see, not by the corpus; measured with ``--default-malloc``).  A fixed threshold returns
+those buffers to the system at once.  Use the same setting (or jemalloc) when encoding a
+large corpus on a CPU.
 """
 from __future__ import annotations
 
@@ -37,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1] / "build" / "corpus-scale"
 MEASURES = ("nDCG@10", "R@10", "R@100", "RR", "AP")
 LANG = "en"
 MIN_WORDS, MAX_WORDS = 8, 24  # passage length
+MMAP_THRESHOLD = 65536  # bytes; see the module doc
 
 
 def _vocabulary(seed: int = 0, size: int = 2000) -> tuple[list[str], list[float]]:
@@ -151,7 +160,8 @@ def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_si
            "embedding_mb": round(embedding_mb, 1),
            "growth_ratio": round((peak - baseline) / embedding_mb, 3),
            "stage_seconds": {k_: round(v, 2) for k_, v in seconds.items()},
-           "metrics": results[first][1], "threads": threads, "batch_size": batch_size, **sizes}
+           "metrics": results[first][1], "threads": threads, "batch_size": batch_size, **sizes,
+           "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_", "glibc default (dynamic)")}
     if "faiss" in results and "torch" in results:
         # FAISS sums in its own order: near-tied neighbours (last-bit score differences) may swap
         differ = results["faiss"][0] != results["torch"][0]
@@ -171,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--backends", nargs="+", choices=("torch", "faiss"), default=["torch", "faiss"])
     parser.add_argument("--dir", type=Path, default=ROOT, help="where corpora and the model are generated")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="keep glibc's dynamic mmap threshold (see the module doc)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
     corpus_dir, model_dir = args.dir / f"beir-{args.passages}-{args.queries}", args.dir / "model"
@@ -186,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         generate(corpus_dir, args.passages, min(args.queries, args.passages))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
                                                                       os.environ.get("PYTHONPATH")])),
-           "POLYIR_QUIET": "1"}
+           "POLYIR_QUIET": "1", **({} if args.default_malloc else {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)})}
     child = subprocess.run([sys.executable, __file__, "--measure", *(argv if argv is not None else sys.argv[1:])],
                            env=env, check=False)
     return child.returncode

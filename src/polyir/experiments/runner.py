@@ -84,7 +84,8 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
     clock = StageClock(spec.hash)
     tick = time.perf_counter()
     _import_libraries()
-    clock.mark("import torch, transformers, sentence-transformers")
+    _set_threads((spec.train.get("runtime") or {}).get("threads"))  # torch's and numba's (numba is imported here)
+    clock.mark("import libraries")
     summary, model_path, model = _train_and_select(spec, run_dir, progress, clock)
     trained = time.perf_counter()
     metrics, bias, matrices, details = [], [], [], {}
@@ -130,6 +131,7 @@ def _train_and_select(spec: RunSpec, run_dir: Path, progress: bool, clock: Stage
 
 def _import_libraries() -> None:
     """Import the heavy libraries up front, so that their cost is a stage of its own."""
+    import numba  # noqa: F401
     import sentence_transformers  # noqa: F401
     import torch  # noqa: F401
     import transformers  # noqa: F401
@@ -173,7 +175,6 @@ def evaluation_model(spec: RunSpec, model_path: str, in_memory=None):
     memory (the very weights saved as ``final/``, not read back), else loaded once."""
     from ..model import load_model
 
-    _set_threads((spec.train.get("runtime") or {}).get("threads"))
     if in_memory is not None:
         return in_memory
     device = (spec.train.get("runtime") or {}).get("device", "auto")
