@@ -53,6 +53,10 @@ def register(subparsers) -> None:
     g.add_argument("--save-runs", action="store_true", help="write TREC run files (OUT/runs) and qrels (OUT/qrels)")
     g.add_argument("--run-depth", type=int, default=None, help="run file depth (default 100 with --save-runs)")
     g.add_argument("--memory-mb", type=float, default=1024, help="memory bound of one block of scores (MB)")
+    g.add_argument("--stream-corpus", action="store_true",
+                   help="beir, one language: stream the corpus from disk (never all passages in memory), exact "
+                        "top-k (k = --run-depth, default 100) and the measures at that depth; writes metrics.json, "
+                        "per_query.tsv.gz and, with --save-runs, run.trec (docs/evaluation.md)")
     add_encoding_arguments(p)
     p.set_defaults(func=run)
 
@@ -76,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluate.report import summary_table
     from ..model import load_model
 
+    if args.stream_corpus:
+        return run_streamed(args)
     run_depth = args.run_depth or (100 if args.save_runs else None)
     options = encoding_options(args, measures=tuple(args.measures), depth=args.depth, bias_k=args.bias_k,
                                backend=args.backend, run_depth=run_depth, memory_mb=args.memory_mb)
@@ -98,4 +104,32 @@ def run(args: argparse.Namespace) -> int:
     enc = evaluation.info["encoding"]
     print(f"\nencoded {enc['encoded_texts']} texts in {enc['forward_batches']} forward passes "
           f"({enc['cache_hits']} from the cache); wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_streamed(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..evaluate.streamed import evaluate_streamed, write_streamed
+    from ..model import load_model
+
+    if args.dataset != "beir" or (args.languages and len(args.languages) > 1):
+        raise ConfigError("--stream-corpus evaluates one BEIR collection: --dataset beir and at most one language")
+    if args.depth is not None and args.depth != (args.run_depth or 100):
+        raise ConfigError("with --stream-corpus the measures are computed at the run depth: set --run-depth, not --depth")
+    options = encoding_options(args, measures=tuple(args.measures), backend=args.backend,
+                               run_depth=args.run_depth or 100, memory_mb=args.memory_mb)
+    model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
+    cache = open_cache(args)
+    try:
+        evaluation = evaluate_streamed(model, args.data_dir, args.languages[0] if args.languages else None,
+                                       options=options, split=args.split, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    written = write_streamed(evaluation, args.out, save_run=args.save_runs)
+    print("| measure | value |\n|---|---|")
+    for measure, value in evaluation.summary().items():
+        print(f"| {measure}@{evaluation.depth} | {value:.4f} |" if "@" not in measure else f"| {measure} | {value:.4f} |")
+    print(f"\n{len(evaluation.query_ids)} queries, {len(evaluation.doc_ids)} passages streamed; "
+          f"wrote {len(written)} files to {args.out}", file=sys.stderr)
     return 0

@@ -155,3 +155,86 @@ def run_metrics(rows: np.ndarray, query_ids: Sequence[str], qrels: Mapping[str, 
     ranks = np.where(hits.any(axis=1), hits.argmax(axis=1) + 1.0, np.inf)
     ranks[rel_rows == -2] = np.nan
     return measure_values(ranks, gains, parse_measures(measures), depth=rows.shape[1])
+
+
+STREAMED_SCHEMA = "polyir.streamed-metrics/1"
+
+
+@dataclass(frozen=True, eq=False)
+class StreamedEvaluation:
+    """One BEIR collection evaluated at depth ``depth`` from its exact top-k lists."""
+
+    dataset: str
+    depth: int
+    query_ids: list[str]
+    doc_ids: np.ndarray  # UTF-8 bytes per corpus row
+    scores: np.ndarray  # [query, rank] float32
+    rows: np.ndarray  # [query, rank] corpus rows
+    values: dict[str, np.ndarray]  # measure -> per-query values
+    info: dict
+
+    def summary(self) -> dict[str, float]:
+        return {m: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for m, v in self.values.items()}
+
+    def to_dict(self) -> dict:
+        return {"schema": STREAMED_SCHEMA, "dataset": self.dataset, "depth": self.depth,
+                "measures": list(self.values), "counts": {"queries": len(self.query_ids),
+                                                           "passages": int(len(self.doc_ids))},
+                "summary": self.summary(), "run": self.info}
+
+
+def evaluate_streamed(model, data_dir: str | Path, lang: str | None, *, options, split: str = "test", cache=None,
+                      chunk: int = DEFAULT_CHUNK, progress: bool = True) -> StreamedEvaluation:
+    """Queries, the streamed corpus, exact top-``options.run_depth`` (default 100), metrics.
+
+    ``options`` is an `EvalOptions` (prompts, batch size, precision, measures, backend, memory)."""
+    import time
+
+    from ..data.beir import read_beir_queries
+    from ..languages import normalise_language
+    from ..model import resolve_prompts
+
+    started = time.perf_counter()
+    judged = read_beir_queries(data_dir, normalise_language(lang, record="language option") if lang else None,
+                               split=split)
+    prompts = resolve_prompts(options.prompt_spec(), getattr(model, "module", model))
+    stats = EncodeStats()
+    common = {"prompts": prompts, "batch_size": options.batch_size, "cache": cache, "stats": stats,
+              "precision": options.precision}
+    queries = encode(model, [q.text for q in judged.queries], kind="query", progress=progress, **common)
+    corpus = encode_corpus(model, data_dir, lang, chunk=chunk, progress=progress, **common)
+    encoded = time.perf_counter()
+    depth = options.run_depth or 100
+    scores, rows = search_corpus(queries, corpus, depth, backend=options.backend, memory_mb=options.memory_mb)
+    query_ids = [q.id for q in judged.queries]
+    values = run_metrics(rows, query_ids, judged.qrels, corpus, options.measures)
+    info = {"model": str(getattr(model, "source", "in-memory")), "precision": options.precision,
+            "batch_size": options.batch_size, "backend": options.backend, "split": split, **judged.meta,
+            "encoding": {"texts": stats.texts, "cache_hits": stats.cache_hits, "encoded_texts": stats.encoded_texts,
+                         "forward_batches": stats.forward_batches},
+            "seconds": {"encode": round(encoded - started, 3), "search": round(time.perf_counter() - encoded, 3)}}
+    return StreamedEvaluation(Path(data_dir).name, rows.shape[1], query_ids, corpus.ids, scores, rows, values, info)
+
+
+def write_streamed(evaluation: StreamedEvaluation, out_dir: str | Path, *, save_run: bool = False,
+                   tag: str = "polyir") -> list[Path]:
+    """``metrics.json``, ``per_query.tsv.gz`` and, with ``save_run``, the TREC run ``run.trec``."""
+    import gzip
+
+    from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+    out = Path(out_dir)
+    atomic_write_json(out / "metrics.json", evaluation.to_dict())
+    names = list(evaluation.values)
+    lines = ["query_id\t" + "\t".join(names)] + [
+        "\t".join([q, *(f"{evaluation.values[m][i]:.6g}" for m in names)]) for i, q in enumerate(evaluation.query_ids)]
+    atomic_write_bytes(out / "per_query.tsv.gz", gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
+    written = [out / "metrics.json", out / "per_query.tsv.gz"]
+    if save_run:
+        run = [f"{q} Q0 {evaluation.doc_ids[r].decode('utf-8')} {rank} {s:.9g} {tag}"
+               for i, q in enumerate(evaluation.query_ids)
+               for rank, (r, s) in enumerate(zip(evaluation.rows[i].tolist(), evaluation.scores[i].tolist()), 1)
+               if r >= 0]
+        atomic_write_text(out / "run.trec", "\n".join(run) + "\n")
+        written.append(out / "run.trec")
+    return written
