@@ -35,8 +35,6 @@ import json
 import lzma
 import os
 import re
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -3,8 +3,9 @@
 `encode` runs its own loop over a SentenceTransformer (the features of its ``preprocess``,
 then its forward) so that it can
 
-* tokenise each text once (`polyir.train.featurize.Featurizer`: ids checked against
-  ``preprocess``, chunks tokenised in parallel threads), sort by **token** length
+* tokenise each text once (`polyir.encode_loop`, with the training loop's
+  `polyir.train.featurize.Featurizer`: ids checked against ``preprocess``, chunks
+  tokenised in parallel threads), sort by **token** length
   (SentenceTransformer sorts by character count), which packs batches with less padding,
   and optionally cap each batch by a token budget;
 * pad (and on CUDA pin) the next batches in a background thread (`polyir.prefetch`) while
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
@@ -29,9 +29,9 @@ import numpy as np
 
 from .embcache import EmbeddingCache, text_key
 from .errors import ConfigError, InputError
+from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengths  # noqa: F401 (re-exported)
 from .fingerprint import with_precision
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
-from .prefetch import prefetched
 from .progress import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -39,14 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASK_OF_KIND = {"query": "query", "passage": "document"}  # SentenceTransformer's Router task names
 PRECISIONS = ("fp32", "bf16", "fp16")  # fp32: as the weights are; bf16 / fp16: torch.autocast
-PREFETCH_BATCHES = 4  # padded batches prepared ahead of the forward pass
-# On an accelerator the embeddings stay on the device and come back (one synchronisation) in
-# chunks of at least this many texts; an interrupted run loses at most one chunk of work.
-# On the CPU every batch is a chunk: there is nothing to synchronise.
-DEVICE_CHUNK_TEXTS = 16384
-TOKENIZE_CHUNK = 4096  # texts per tokenizer call when tokenising in several threads
 
 
 @dataclass
@@ -92,8 +85,8 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     stats.cache_hits += len(known)
     vectors = _allocate(len(unique), dim, known)
     missing = [i for i in range(len(unique)) if i not in known]
-    chunks = _encoded_chunks(module, unique, missing, prompts=resolved, kind=kind, batch_size=batch_size,
-                             max_tokens=max_tokens, precision=precision)
+    chunks = encoded_chunks(module, unique, missing, prompts=resolved, kind=kind, batch_size=batch_size,
+                            max_tokens=max_tokens, precision=precision)
     with _eval_mode(module), contextlib.closing(chunks), progress_bar(
             total=len(unique), initial=len(known), desc=f"encode {kind} texts", unit="text",
             disable=None if progress else True) as bar:
@@ -139,139 +132,6 @@ def _deduplicate(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     first: dict[str, int] = {}
     inverse = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
     return list(first), inverse
-
-
-def plan_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[slice]:
-    """Consecutive batches over texts sorted by decreasing length: at most ``batch_size``
-    texts and, when ``max_tokens`` is set, at most that many padded tokens (first length x
-    count), but never fewer than one text."""
-    batches, start = [], 0
-    while start < len(lengths):
-        size = batch_size
-        if max_tokens is not None:
-            size = max(1, min(batch_size, max_tokens // max(1, lengths[start])))
-        batches.append(slice(start, min(start + size, len(lengths))))
-        start += size
-    return batches
-
-
-def token_lengths(module: "SentenceTransformer", texts: Sequence[str], prompt: str) -> np.ndarray:
-    """Token counts (prompt and special tokens included, truncated at max_seq_length);
-    character counts for a model without a text tokenizer."""
-    tokenizer = getattr(module, "tokenizer", None)
-    if tokenizer is None or not callable(tokenizer):
-        return np.fromiter((len(prompt) + len(t) for t in texts), dtype=np.int64, count=len(texts))
-    encoded = tokenizer([prompt + t for t in texts], truncation=True, max_length=module.max_seq_length,
-                        return_attention_mask=False, return_token_type_ids=False)
-    return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
-
-
-@dataclass(frozen=True, eq=False)
-class _Chunk:
-    """Embeddings of consecutive batches, back on the CPU."""
-
-    rows: list[int]  # rows of the unique texts
-    vectors: np.ndarray  # float32, one row per entry of ``rows``
-    batch_lengths: list[np.ndarray]  # token lengths of each batch's texts
-
-
-class _TokenBatches:
-    """Texts tokenised once, ordered by decreasing token length and cut into batches.
-
-    ``features()`` yields ``(batch, features)``: a slice of ``order`` (the batch's texts are
-    ``texts[order[batch]]``) and the padded input the model's forward takes.  Ids come from one tokenizer pass
-    (`Featurizer`, checked against ``preprocess``); a model whose features are not plain
-    token ids gets ``preprocess`` per batch instead (and one extra pass to measure lengths).
-    """
-
-    def __init__(self, module, texts: list[str], *, prompts: Prompts, kind: str, batch_size: int,
-                 max_tokens: int | None):
-        from .train.featurize import Featurizer
-
-        self.module, self.texts, self.prompts, self.kind = module, texts, prompts, kind
-        self.featurizer = Featurizer(module, prompts)
-        self.featurizer.warm(texts, kind, chunk=TOKENIZE_CHUNK, workers=_tokenizer_threads(len(texts)))
-        self.token_rows = self.featurizer.rows(texts, kind)
-        if self.token_rows is None:
-            lengths = token_lengths(module, texts, prompts.for_kind(kind))
-        else:
-            lengths = np.fromiter((len(row[0]) for row in self.token_rows), dtype=np.int64, count=len(texts))
-        # longest first: a batch that does not fit in memory fails at once, not at the end
-        self.order = np.argsort(-lengths, kind="stable")
-        self.lengths = lengths[self.order]
-        self.batches = plan_batches(self.lengths, batch_size, max_tokens)
-
-    def features(self, pin: bool) -> Iterator[tuple[slice, dict]]:
-        for batch in self.batches:
-            positions = self.order[batch]
-            if self.token_rows is not None:
-                features = self.featurizer.padded([self.token_rows[i] for i in positions], {self.kind})
-            else:
-                features = self.module.preprocess([self.texts[i] for i in positions],
-                                                  prompt=self.prompts.for_kind(self.kind) or None,
-                                                  task=TASK_OF_KIND[self.kind])
-            yield batch, (_pinned(features) if pin else features)
-
-
-def _encoded_chunks(module, unique: list[str], missing: list[int], *, prompts: Prompts, kind: str,
-                    batch_size: int, max_tokens: int | None, precision: str) -> Iterator[_Chunk]:
-    """Embed ``unique[i]`` for ``i`` in ``missing``, chunk by chunk (longest texts first)."""
-    if not missing:
-        return
-    device = module.device
-    token_batches = _TokenBatches(module, [unique[i] for i in missing], prompts=prompts, kind=kind,
-                                  batch_size=batch_size, max_tokens=max_tokens)
-    chunk_texts = 1 if device.type == "cpu" else DEVICE_CHUNK_TEXTS
-    rows: list[int] = []
-    outputs: list = []
-    lengths: list[np.ndarray] = []
-    with prefetched(token_batches.features(pin=device.type == "cuda"), PREFETCH_BATCHES) as ready:
-        for batch, features in ready:
-            outputs.append(_forward(module, features, task=TASK_OF_KIND[kind], device=device, precision=precision))
-            rows += [missing[p] for p in token_batches.order[batch]]
-            lengths.append(token_batches.lengths[batch])
-            if len(rows) >= chunk_texts:
-                yield _Chunk(rows, _to_host(outputs), lengths)
-                rows, outputs, lengths = [], [], []
-    if rows:
-        yield _Chunk(rows, _to_host(outputs), lengths)
-
-
-def _forward(module, features: dict, *, task: str, device, precision: str):
-    """One forward pass; the float32 embeddings stay on ``device`` (no synchronisation)."""
-    import torch
-
-    with torch.inference_mode(), _autocast(device.type, precision):
-        features = {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
-                    for k, v in features.items()}
-        return module(features, task=task)["sentence_embedding"].float()
-
-
-def _autocast(device_type: str, precision: str):
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
-
-
-def _pinned(features: dict) -> dict:
-    """Page-locked copies, so that the copy to the GPU is asynchronous."""
-    import torch
-
-    return {k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in features.items()}
-
-
-def _to_host(outputs: list) -> np.ndarray:
-    """One copy (and one synchronisation) for a chunk of batches."""
-    import torch
-
-    return (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).cpu().numpy()
-
-
-def _tokenizer_threads(n_texts: int) -> int:
-    """Threads that tokenise in parallel: one per ``TOKENIZE_CHUNK`` texts, at most one per core (8 at most)."""
-    return max(1, min(8, os.cpu_count() or 1, -(-n_texts // TOKENIZE_CHUNK)))
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from polyir import encode as encode_module  # noqa: E402
+from polyir import encode_loop  # noqa: E402
 from polyir.embcache import EmbeddingCache  # noqa: E402
 from polyir.encode import EncodeStats, encode  # noqa: E402
 from polyir.model import load_model  # noqa: E402
@@ -51,7 +51,7 @@ def test_cuda_autocast_precisions_stay_close_to_fp32(models, texts, precision):
 
 def test_chunks_on_the_device_reach_the_cache_and_survive_an_interruption(tmp_path, models, texts, monkeypatch):
     _, cuda = models
-    monkeypatch.setattr(encode_module, "DEVICE_CHUNK_TEXTS", 20)
+    monkeypatch.setattr(encode_loop, "DEVICE_CHUNK_TEXTS", 20)
     real_forward, calls = cuda.module.forward, []
 
     def failing_forward(features, **kwargs):
