@@ -16,9 +16,9 @@ are generated on first use under ``build/corpus-scale/`` (git-ignored) and reuse
 are 8-24 words drawn from a Zipf-distributed 2,000-word vocabulary; each query is a 4-8 word
 span of one passage, which is its relevant document.  The measurement runs in a fresh
 process, so that its peak RSS is the pipeline's alone.  Before the baseline is taken the
-model encodes one full batch of the longest passages the generator makes (its largest
-working memory at this batch size) and each backend searches once (imports, thread pools):
-none of that grows with the corpus.  Chunk sizes grow with the corpus, bounded: see ``_sizes``.
+backends search once (imports, thread pools and buffers that stay) and the model encodes
+one full batch of the longest passages the generator makes (its largest working memory at
+this batch size): none of that grows with the corpus.  Chunk sizes grow with the corpus, bounded: see ``_sizes``.
 
 The child runs with ``MALLOC_MMAP_THRESHOLD_=65536``: glibc otherwise raises its mmap
 threshold after the first large free (up to 32 MB), so the forward passes' buffers, whose
@@ -124,15 +124,18 @@ def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_si
     if "faiss" in backends:
         import faiss  # noqa: F401  (imported before the baseline: a library, not corpus memory)
     model = load_model(model_dir, device="cpu")
-    # warm-up: one full batch of the longest passages the generator makes (the forward pass's
-    # largest working memory at this batch size), then a search per backend
+    # warm-up: a search per backend (its buffers and thread pools stay), then one full batch of
+    # the longest passages the generator makes (the forward pass's largest working memory at
+    # this batch size, on top of what the search keeps)
+    dim = encode(model, ["warm up"], kind="query", progress=False).shape[1]
+    fake = np.random.default_rng(0).standard_normal((512, dim)).astype(np.float32)
+    for backend in backends:
+        search_corpus(fake[:8], EncodedCorpus(np.asarray([f"w{i}".encode() for i in range(len(fake))]), fake),
+                      k, backend=backend, chunk=128)
     words, cumulative = _vocabulary()
     rng = random.Random(7)
     warm = [" ".join(rng.choices(words, cum_weights=cumulative, k=MAX_WORDS)) for _ in range(batch_size)]
-    warm_emb = encode(model, warm, kind="passage", batch_size=batch_size, progress=False)
-    for backend in backends:
-        search_corpus(warm_emb[:8], EncodedCorpus(np.asarray([f"w{i}".encode() for i in range(len(warm))]), warm_emb),
-                      k, backend=backend, chunk=128)
+    encode(model, warm, kind="passage", batch_size=batch_size, progress=False)
     baseline, baseline_now = _peak_rss_mb(), _rss_mb()  # the peak: large buffers go back to the OS between uses
 
     started = time.perf_counter()
