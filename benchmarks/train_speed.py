@@ -5,17 +5,20 @@ and GradCache memory / speed at a large batch.
     PYTHONPATH=src python benchmarks/train_speed.py --models tiny me5 --repeats 3
 
 Sections
-  compare    pairs/s of both trainers on the same model, batch size, maximum length, prompts, data
-             (the texts of polyir's first batches), optimizer (fused AdamW, lr schedule, weight decay,
-             clipping) and loss (InfoNCE at temperature 0.05 = MNRL at scale 20), fp32 on CPU.  Each
-             measurement runs in a fresh process; the two trainers alternate; the median over
-             repeats is reported.  pairs/s counts the steps after ``--warmup`` (start-up excluded).
+  compare    pairs/s of polyir's trainer, of SentenceTransformerTrainer + MNRL and (variant ``st_polyir``)
+             of SentenceTransformerTrainer with polyir's sampler, pairing collator and masked InfoNCE
+             (`polyir.st`), on the same model, batch size, maximum length, prompts, data (the texts of
+             polyir's first batches; ``st_polyir`` draws those very batches itself), optimizer (fused
+             AdamW, lr schedule, weight decay, clipping) and loss (InfoNCE at temperature 0.05 = MNRL
+             at scale 20), fp32 on CPU.  Each measurement runs in a fresh process; the variants
+             alternate; the median over repeats is reported.  pairs/s counts the steps after
+             ``--warmup`` (start-up excluded).
   breakdown  where a polyir step spends its time (tokenising, forward + backward of the batch cut in
              different ways into forward passes, optimizer step), and the padded tokens of each cut.
   gradcache  plain batch 64 against GradCache at batch 1024 (sub-batches of 64), tiny model:
              peak RSS and pairs/s, each in its own process (plain batch 1024 for reference).
 
-Needs the `bench` extra (datasets, accelerate) for SentenceTransformerTrainer.
+Needs the `bench` (or `st`) extra (datasets, accelerate) for SentenceTransformerTrainer.
 """
 from __future__ import annotations
 
@@ -43,11 +46,22 @@ def rate(times: list[float], batch_size: int, warmup: int) -> float:
     return (len(times) - warmup) * batch_size / (times[-1] - times[warmup - 1])
 
 
+def rates(clock: list[tuple[float, float]], batch_size: int, warmup: int) -> dict:
+    """Pairs per wall-clock second, and per CPU second of the process (``time.process_time``):
+    on a machine other jobs load, CPU time still counts only this process's work."""
+    return {"pairs_per_second": rate([wall for wall, _ in clock], batch_size, warmup),
+            "pairs_per_cpu_second": rate([cpu for _, cpu in clock], batch_size, warmup)}
+
+
+def tick(clock: list[tuple[float, float]]) -> None:
+    clock.append((time.perf_counter(), time.process_time()))
+
+
 # ----------------------------------------------------------------------------- children
 def child_polyir(args) -> dict:
     from polyir.train import build_config, train
 
-    times: list[float] = []
+    clock: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         config = build_config({
@@ -59,9 +73,9 @@ def child_polyir(args) -> dict:
             "runtime": {"threads": args.threads, "length_buckets": {"auto": "auto", "on": True, "off": False}[
                 args.length_buckets], "bucket_overhead": args.bucket_overhead},
             "checkpoint": {"every": 0}, "logging": {"every": 10}})
-        train(config, progress=False, callback=lambda info: times.append(time.perf_counter()) and False)
-    return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb(),
-            "seconds_to_first_step": times[0] - started}
+        train(config, progress=False, callback=lambda info: tick(clock))
+    return {**rates(clock, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb(),
+            "seconds_to_first_step": clock[0][0] - started}
 
 
 def batch_pairs(data: str, batch_size: int, steps: int) -> tuple[list[str], list[str]]:
@@ -81,33 +95,58 @@ def batch_pairs(data: str, batch_size: int, steps: int) -> tuple[list[str], list
 
 
 def child_st(args) -> dict:
-    import torch
+    """SentenceTransformerTrainer + MultipleNegativesRankingLoss on the texts of polyir's batches."""
     from datasets import Dataset
-    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
-                                       SentenceTransformerTrainingArguments, losses)
+    from sentence_transformers import losses
+
+    queries, passages = batch_pairs(args.data, args.batch_size, args.steps)
+    return _st_trainer(args, Dataset.from_dict({"anchor": queries, "positive": passages}),
+                       lambda model: losses.MultipleNegativesRankingLoss(model, scale=20.0), collator=None,
+                       prompts={"anchor": PROMPTS["query"], "positive": PROMPTS["passage"]})
+
+
+def child_st_polyir(args) -> dict:
+    """SentenceTransformerTrainer + polyir's sampler, pairing collator and masked InfoNCE (polyir.st):
+    the very batches polyir's own trainer draws (hybrid, α 0.5, seed 0)."""
+    from polyir.st import HybridBatchSampler, HybridDataCollator, MaskedInfoNCELoss, pairs_dataset
+    from polyir.train.config import DataConfig
+    from polyir.train.data import load_training_data
+
+    pairs = load_training_data(DataConfig(sources=(f"syn={args.data}",))).collection.pairs
+    return _st_trainer(args, pairs_dataset(pairs), lambda model: MaskedInfoNCELoss(model, temperature=0.05),
+                       collator=lambda model: HybridDataCollator(
+                           model.preprocess, prompts={"query": PROMPTS["query"], "positive": PROMPTS["passage"]}),
+                       batch_sampler=HybridBatchSampler.using(strategy="hybrid", alpha=0.5))
+
+
+def _st_trainer(args, dataset, make_loss, collator=None, prompts=None, batch_sampler=None) -> dict:
+    import torch
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from transformers import TrainerCallback
 
     torch.set_num_threads(args.threads)
-    queries, passages = batch_pairs(args.data, args.batch_size, args.steps)
-    times: list[float] = []
+    clock: list[tuple[float, float]] = []
 
     class Timer(TrainerCallback):
         def on_step_end(self, *_, **__):
-            times.append(time.perf_counter())
+            tick(clock)
 
     model = SentenceTransformer(args.model, device="cpu")
     model.max_seq_length = args.max_length
+    extra = {"prompts": prompts} if prompts else {}
+    if batch_sampler is not None:
+        extra["batch_sampler"] = batch_sampler
     with tempfile.TemporaryDirectory() as tmp:
         training_args = SentenceTransformerTrainingArguments(
             output_dir=tmp, per_device_train_batch_size=args.batch_size, max_steps=args.steps, learning_rate=3e-5,
             warmup_ratio=0.1, weight_decay=0.01, lr_scheduler_type="linear", max_grad_norm=1.0, logging_steps=10,
             save_strategy="no", report_to=[], dataloader_drop_last=True, disable_tqdm=True, use_cpu=True, seed=0,
-            prompts={"anchor": PROMPTS["query"], "positive": PROMPTS["passage"]})
+            **extra)
         trainer = SentenceTransformerTrainer(
-            model=model, args=training_args, train_dataset=Dataset.from_dict({"anchor": queries, "positive": passages}),
-            loss=losses.MultipleNegativesRankingLoss(model, scale=20.0), callbacks=[Timer()])
+            model=model, args=training_args, train_dataset=dataset, loss=make_loss(model), callbacks=[Timer()],
+            data_collator=collator(model) if collator else None)
         trainer.train()
-    return {"pairs_per_second": rate(times, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb()}
+    return {**rates(clock, args.batch_size, args.warmup), "peak_rss_mb": peak_rss_mb()}
 
 
 def child_breakdown(args) -> dict:
@@ -224,7 +263,7 @@ def prepare(root: Path) -> tuple[Path, Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=("polyir", "st", "breakdown"))
+    parser.add_argument("--child", choices=("polyir", "st", "st_polyir", "breakdown"))
     parser.add_argument("--model"), parser.add_argument("--data")
     parser.add_argument("--models", nargs="+", default=["tiny"], help="tiny and/or me5")
     parser.add_argument("--sections", nargs="+", default=["compare", "breakdown", "gradcache"])
@@ -242,7 +281,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), help=f"of {', '.join(VARIANTS)}")
     args = parser.parse_args()
     if args.child:
-        child = {"polyir": child_polyir, "st": child_st, "breakdown": child_breakdown}[args.child]
+        child = {"polyir": child_polyir, "st": child_st, "st_polyir": child_st_polyir,
+                 "breakdown": child_breakdown}[args.child]
         print(json.dumps(child(args)))
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,23 +300,30 @@ def main() -> None:
 
 
 VARIANTS = {"polyir": ("polyir", {"token_cache": "auto"}), "polyir_lazy": ("polyir", {"token_cache": "lazy"}),
-            "polyir_unbucketed": ("polyir", {"length_buckets": "off"}), "st": ("st", {})}
+            "polyir_unbucketed": ("polyir", {"length_buckets": "off"}), "st": ("st", {}),
+            "st_polyir": ("st_polyir", {})}
 
 
 def compare(model: str, data: str, args) -> dict:
     """polyir as configured by default (token cache ``auto``: every text tokenised once before the
     first step, for collections of up to a million pairs), polyir with the ``lazy`` token cache
-    (tokenising new texts inside the steps of the first epoch, as ST does), and ST; alternating."""
+    (tokenising new texts inside the steps of the first epoch, as ST does), ST, and ST with
+    polyir's batches and loss; alternating."""
     runs: dict[str, list[dict]] = {name: [] for name in args.variants}
     for _ in range(args.repeats):  # alternate, so that machine load hits all alike
         for name in args.variants:
             kind, overrides = VARIANTS[name]
             runs[name].append(spawn(kind, model, data, args, **overrides))
             print(f"{name}: {runs[name][-1]}", file=sys.stderr)
-    median = {name: statistics.median(r["pairs_per_second"] for r in results) for name, results in runs.items()}
-    speedups = {f"speedup_{name}": value / median["st"] for name, value in median.items()
-                if name != "st" and "st" in median}
-    return {**{f"{name}_pairs_per_second": value for name, value in median.items()}, **speedups, "runs": runs}
+    out: dict = {}
+    for key, suffix in (("pairs_per_second", ""), ("pairs_per_cpu_second", "_cpu")):
+        median = {name: statistics.median(r[key] for r in results) for name, results in runs.items()}
+        out.update({f"{name}_{key}": value for name, value in median.items()})
+        out.update({f"speedup{suffix}_{name}": value / median["st"] for name, value in median.items()
+                    if name != "st" and "st" in median})
+        if "polyir" in median and "st_polyir" in median:  # polyir's trainer against ST's with polyir's batches
+            out[f"speedup{suffix}_polyir_over_st_polyir"] = median["polyir"] / median["st_polyir"]
+    return {**out, "runs": runs}
 
 
 def gradcache(model: str, data: str, args) -> dict:

@@ -120,9 +120,16 @@ def load_yaml(path: str | Path) -> dict:
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: configuration file not found")
+        raise ConfigError(f"{path}: configuration file not found"
+                          + (" (a broken link)" if path.is_symlink() else ""))
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a configuration file (a directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -150,6 +157,24 @@ def set_dotted(data: dict, dotted_key: str, value: Any) -> dict:
     else:
         out[head] = value
     return out
+
+
+def check_override(cls: type, key: str, value: Any, label: str) -> None:
+    """Check one dotted override against the dataclass tree of ``cls`` on its own, so that an
+    unknown key or a wrong value is blamed on the override (``label``, e.g. ``--set optim.lr=fast``)
+    rather than on the configuration file it is merged into."""
+    tp: Any = cls
+    parts = key.split(".")
+    for depth, name in enumerate(parts):
+        if not dataclasses.is_dataclass(tp):
+            return  # a free-form mapping (e.g. a data source's options): checked where it is used
+        fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
+        if name not in fields:
+            where = ".".join(parts[:depth]) or "top level"
+            raise ConfigError(f"{label}: unknown key {name!r} at {where} (known: {', '.join(sorted(fields))})")
+        tp = typing.get_type_hints(tp)[name]
+    if not dataclasses.is_dataclass(tp):
+        _convert(value, tp, label)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -33,6 +33,7 @@ from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengt
 from .fingerprint import with_precision
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
 from .progress import progress as progress_bar
+from .textclip import clip_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -74,6 +75,8 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
     module = model.module if isinstance(model, LoadedModel) else model
     _check_arguments(texts, kind, batch_size, max_tokens)
     _check_precision(precision, module)
+    # what the model sees: over-long texts cut before tokenisation (textclip), also in cache keys
+    texts = clip_texts(texts, getattr(module, "tokenizer", None), getattr(module, "max_seq_length", None))
     resolved = resolve_prompts(prompts, module)
     unique, inverse = _deduplicate(texts)
     stats = stats if stats is not None else EncodeStats()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from .errors import ConfigError, InputError
+from .io import looks_like_local_path
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -180,11 +181,65 @@ def _local_model_dir(source: str) -> Path | None:
             raise InputError("not a model directory (it is a file)", path=path)
         if not ((path / "modules.json").exists() or (path / "config.json").exists()):
             raise InputError("not a model directory (no modules.json or config.json)", path=path)
+        check_model_files(path)
         return path
-    looks_like_path = source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source
-    if looks_like_path:
+    if looks_like_local_path(source):
         raise InputError("model directory not found", path=source)
     return None
+
+
+MODEL_JSON_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
+                    "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def check_model_files(path: Path) -> None:
+    """Check the files of a local model before a library reads them, so that a truncated,
+    binary or misplaced file is reported by name (the libraries fail on them with anything
+    from a `TypeError` to a Rust panic, or silently skip them)."""
+    modules = _json_object(path / "modules.json", required=False, kind=list) or []
+    for i, module in enumerate(modules):
+        if not (isinstance(module, dict) and isinstance(module.get("path"), str)
+                and isinstance(module.get("type"), str)):
+            raise InputError(f"entry {i} must be an object with string 'path' and 'type'", path=path / "modules.json")
+    directories = [path] + [path / m["path"] for m in modules if m["path"]]
+    for directory in directories:
+        for name in MODEL_JSON_FILES + (("config.json",) if directory != path else ()):
+            _json_object(directory / name, required=False)
+    for name in WEIGHT_FILES:
+        if (path / name).exists() and not (path / name).is_file():
+            raise InputError("expected a weights file, found a directory", path=path / name)
+    weights = path / "model.safetensors"
+    if weights.is_file():
+        _check_safetensors(weights)
+
+
+def _json_object(path: Path, *, required: bool, kind: type = dict):
+    from .io import read_json
+
+    if not path.exists() and not path.is_symlink():
+        if required:
+            raise InputError("file not found", path=path)
+        return None
+    if not path.is_file():
+        raise InputError("expected a JSON file, found a directory" if path.is_dir() else "not a readable file",
+                         path=path)
+    value = read_json(path)
+    if not isinstance(value, kind):
+        raise InputError(f"expected a JSON {'array' if kind is list else 'object'}, got {type(value).__name__}",
+                         path=path)
+    return value
+
+
+def _check_safetensors(path: Path) -> None:
+    """Reads the header only: a truncated or overwritten file fails here, not mid-load."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except (SafetensorError, OSError) as err:
+        raise InputError(f"corrupt or truncated weights file: {err}", path=path) from None
 
 
 def _load_sentence_transformer(source: str, *, device: str, torch_dtype, trust_remote_code: bool,
@@ -198,9 +253,10 @@ def _load_sentence_transformer(source: str, *, device: str, torch_dtype, trust_r
             model_kwargs = {} if torch_dtype == torch.float32 else {"dtype": torch_dtype}
             model = SentenceTransformer(source, device=device, trust_remote_code=trust_remote_code,
                                         revision=revision, model_kwargs=model_kwargs)
-    except (OSError, ValueError, RuntimeError) as err:
-        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise InputError(f"cannot load model: {first_line}", path=source) from None
+            getattr(model, "preprocess", model.tokenize)(["polyir"])  # a tokenizer that cannot tokenise fails here
+    except Exception as err:  # noqa: BLE001 - the libraries raise anything on a broken model; --debug shows it
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        raise InputError(f"cannot load model: {type(err).__name__}: {first_line}", path=source) from err
     return model.to(torch_dtype)  # modules after the transformer (Dense, ...) too
 
 

@@ -8,7 +8,10 @@ from polyir.data import load_lareqa
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # an option rejected when parsed
+        code = exit_.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -37,7 +40,8 @@ def test_data_synthetic_partial(tmp_path, capsys):
     (["model", "init", "--corpus", "MISSING", "--out", "X"], "MISSING: corpus file or directory not found"),
     (["model", "init", "--corpus", "BROKEN", "--out", "X"], "BROKEN: malformed JSON at line 1"),
     (["model", "init", "--corpus", "BROKEN", "--out", "TMP"], "not a model directory; refusing to replace it"),
-    (["model", "init", "--corpus", "BROKEN", "--out", "X", "--max-seq-length", "0"], "max_seq_length must be positive"),
+    (["model", "init", "--corpus", "BROKEN", "--out", "X", "--max-seq-length", "0"],
+     "argument --max-seq-length: must be a positive integer (>= 1), got 0"),
 ])
 def test_errors_are_one_line_without_traceback(tmp_path, capsys, argv, message):
     (tmp_path / "broken.json").write_text('{"data": [')

@@ -84,6 +84,15 @@ def test_bad_input_is_one_line(tmp_path, capsys, synthetic_dir, synthetic_model_
     assert err.startswith("polyir: error: ") and message in err and "Traceback" not in err
 
 
+def test_an_output_path_that_is_a_file_fails_before_the_work(tmp_path, capsys, synthetic_dir, synthetic_model_dir):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    code, _, err = evaluate(capsys, tmp_path, synthetic_model_dir, synthetic_dir / "eval", taken)
+    assert code == 2 and err == f"polyir: error: {taken}: exists and is not a directory, so nothing can be written " \
+                                "into it\n"
+    assert taken.read_text() == "mine"
+
+
 def test_missing_data_dir_and_model(tmp_path, capsys, synthetic_dir, synthetic_model_dir):
     code, _, err = evaluate(capsys, tmp_path, synthetic_model_dir, tmp_path / "nowhere", tmp_path / "x")
     assert code != 0 and "evaluation data directory not found" in err

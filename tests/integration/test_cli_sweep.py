@@ -78,6 +78,10 @@ def test_run_directory_layout_and_realised_composition(swept):
     assert (run_dir / "eval" / "syn" / "metrics.json").is_file() and (run_dir / "train" / "final").is_dir()
     assert not (run_dir / "train" / "checkpoints").exists()  # resume state, deleted once recorded
     assert hybrid["steps"] == 6 and hybrid["share_items_cross"] + hybrid["share_mono_batches"] == pytest.approx(1.0)
+    card = (run_dir / "train" / "final" / "README.md").read_text()  # the model's card has the sweep's evaluation
+    syn = next(line for line in card.splitlines() if line.startswith("| syn | sweep evaluation |"))
+    assert f"{hybrid['share_mono_batches']:.1%}" in card and f"polyir sweep --run-one {run_dir}" in card
+    assert str(Path(hybrid["run_dir"]).name) in card and "xquad-r" in syn
     assert runs["X-Y"]["share_items_cross"] == 1.0 and hybrid["leakage"] is not None
 
 
@@ -205,3 +209,48 @@ def test_run_records_where_its_time_went(swept):
     assert "stage encode syn:" in log and "from process start to record" in log
     # only metrics.json per evaluation set: the record holds the rest
     assert sorted(p.name for p in (run_dir / "eval" / "syn").iterdir()) == ["metrics.json"]
+
+
+def test_jobs_bounds_the_run_processes_baseline_included(swept):
+    """``--jobs 2``: at most two run processes at any time (run.log has each one's start and end)."""
+    import datetime
+
+    _, out, _ = swept
+    events = []
+    for log in out.glob("runs/*/run.log"):
+        for line in log.read_text().splitlines():
+            if line.startswith("==== ") and (" start, " in line or " end, " in line):
+                stamp = datetime.datetime.strptime(" ".join(line.split()[1:3]), "%Y-%m-%d %H:%M:%S.%f")
+                events.append((stamp, 0 if " end, " in line else 1))  # an end before a start at the same time
+    assert len(events) == 6  # three runs (the untrained baseline is one of them), one start and one end each
+    running = peak = 0
+    for _, starts in sorted(events):
+        running += 1 if starts else -1
+        peak = max(peak, running)
+    assert peak == 2
+
+
+def test_run_processes_die_with_a_killed_sweep_and_the_resumed_sweep_is_alone(tmp_path, synthetic_dir,
+                                                                             synthetic_model_dir, capsys):
+    import time
+
+    from polyir.dirlock import lock_holder
+
+    config = sweep_file(tmp_path, synthetic_dir, synthetic_model_dir, out="orphans", steps=60, checkpoint=5,
+                        strategies=("hybrid(0.5)",))
+    parent = subprocess.Popen([sys.executable, "-m", "polyir.cli", "sweep", str(config), "--only", "label=hybrid(0.5)"],
+                              env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    runs = tmp_path / "orphans" / "runs"
+    sigkill_when(parent, lambda: any(runs.glob("*/train/checkpoints/step-*")), what="run checkpoint")
+    (run_dir,) = [d for d in runs.iterdir() if (d / "train").is_dir()]
+    deadline = time.time() + 30
+    while lock_holder(run_dir) is not None:  # the orphan gets SIGTERM from the kernel (PR_SET_PDEATHSIG)
+        assert time.time() < deadline, f"the run process outlived its sweep: {lock_holder(run_dir)}"
+        time.sleep(0.1)
+    code, _, stderr = run(capsys, "sweep", config, "--only", "label=hybrid(0.5)")
+    assert code == 0 and "(resuming)" in stderr, stderr
+    log = (run_dir / "run.log").read_text()
+    starts, ends = log.count(" start, pid "), log.count(" end, exit status")
+    assert (starts, ends) == (2, 1)  # the killed sweep's run never logged an end; the resumed one did, alone
+    assert log.rindex(" start, pid ") < log.rindex(" end, exit status 0")
+    assert "KeyboardInterrupt" not in (run_dir / "run.log").read_text().split(" start, pid ")[-1]

@@ -1,6 +1,7 @@
 """`polyir train` end to end: a tiny model on a generated synthetic set, flags, errors, SIGKILL + resume."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,18 +66,32 @@ def test_flags_override_the_file_and_set_overrides_flags(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--model", "m", "--data", "d.jsonl", "--set", "optim.foo=1"], "command line.optim: unknown key 'foo'"),
+    (["--model", "m", "--data", "d.jsonl", "--set", "optim.foo=1"], "--set optim.foo=1: unknown key 'foo' at optim"),
+    (["--config", "CFG", "--set", "bogus.key=1"], "--set bogus.key=1: unknown key 'bogus' at top level"),
+    (["--config", "CFG", "--set", "optim.lr=fast"], "--set optim.lr=fast: expected a number, got 'fast'"),
+    (["--config", "CFG", "--set", "optim.lr=-1"], "optim.lr must be a positive number, got -1.0"),
+    (["--config", "CFG", "--set", "optim.steps=[1]"], "--set optim.steps=[1]: [1] does not match int"),
+    (["--config", "CFG", "--strategy", "mono", "--alpha", "0.3"], "--alpha: α is P(mono) of the hybrid and mixed"),
+    (["--config", "CFG", "--strategy", "cross", "--set", "sampler.alpha=0.3"], "--set sampler.alpha=0.3: α is"),
+    (["--model", "TINY", "--data", "MONO", "--strategy", "cross", "--out", "OUT"],
+     "sampler.strategy 'cross' draws cross-lingual pairs, but no training group has more than one language"),
+    (["--model", "TINY", "--data", "MONO", "--strategy", "hybrid", "--out", "OUT"],
+     "no training group has more than one language"),
     (["--config", "MISSING.yaml"], "MISSING.yaml: configuration file not found"),
     (["--model", "m"], "missing required key 'data'"),
     (["--model", "m", "--set", "data.sources=[]"], "data.sources is empty"),
     (["--model", "TINY", "--data", "NOPE/train.jsonl", "--out", "OUT"], "NOPE/train.jsonl: file not found"),
-    (["--model", "./no-model", "--data", "DATA", "--out", "OUT"], "no-model: model directory not found"),
+    (["--model", "./no-model", "--data", "DATA", "--out", "OUT"], "--model: model.name_or_path: model directory not found: ./no-model"),
 ])
 def test_errors_are_one_line(argv, message, tiny_setup, tmp_path, capsys):
+    (tmp_path / "c.yaml").write_text("model: {name_or_path: m}\ndata: {sources: [a.jsonl]}\n")
+    (tmp_path / "mono.jsonl").write_text("".join(json.dumps({"id": f"g{i}", "lang": "en", "query": f"q {i}",
+                                                             "positive": f"p {i}"}) + "\n" for i in range(40)))
     argv = [a.replace("TINY", str(tiny_setup / "tiny")).replace("OUT", str(tmp_path / "o"))
-            .replace("DATA", str(tiny_setup / "syn" / "train")) for a in argv]
+            .replace("DATA", str(tiny_setup / "syn" / "train")).replace("CFG", str(tmp_path / "c.yaml")).replace("MONO", str(tmp_path / "mono.jsonl")) for a in argv]
     code, _, stderr = run(capsys, "train", *argv)
     assert code == 2
+    assert not (tmp_path / "o").exists()  # nothing written
     lines = stderr.strip().splitlines()
     assert lines[-1].startswith("polyir: error: ") and message in lines[-1], stderr
     assert "Traceback" not in stderr
@@ -104,3 +119,29 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, 
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
     resumed = [line for line in (killed / "log.jsonl").read_text().splitlines() if '"resume"' in line]
     assert len(resumed) == 1
+
+
+def test_ctrl_c_says_how_to_resume_and_that_resumes(tiny_setup, tmp_path, capsys, monkeypatch):
+    import polyir.train
+
+    real_train = polyir.train.train
+
+    def interrupted(config, **kwargs):
+        def stop_at_two(info):
+            if info.step == 2:
+                raise KeyboardInterrupt
+        return real_train(config, **kwargs, callback=stop_at_two)
+
+    args = ["train", "--model", tiny_setup / "tiny", "--data", f"syn={tiny_setup / 'syn' / 'train'}", "--steps", "4",
+            "--out", tmp_path / "run", *COMMON, "--set", "checkpoint.every=100"]
+    monkeypatch.setattr(polyir.train, "train", interrupted)
+    code, _, stderr = run(capsys, *args)
+    assert code == 130
+    assert stderr.strip().splitlines()[-1] == (
+        f"polyir: interrupted (the last finished step, if any, is checkpointed in {tmp_path / 'run'}/checkpoints; "
+        "run the same command with --resume to continue)")
+    monkeypatch.setattr(polyir.train, "train", real_train)
+    code, _, stderr = run(capsys, *args)
+    assert code == 2 and "pass --resume to continue it" in stderr  # what the message warned about
+    code, _, stderr = run(capsys, *args, "--resume")
+    assert code == 0 and "trained 4 steps (completed)" in stderr, stderr

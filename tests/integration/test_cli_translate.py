@@ -1,6 +1,8 @@
 """`polyir translate` and `polyir data filter`, run in-process through `polyir.cli.main`."""
 import json
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -91,7 +93,10 @@ def test_data_filter_command(tmp_path, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["--targets", "xx-yy-zz"], "unknown language code 'xx-yy-zz'"),
     (["--targets", "de", "th", "--model", "NLLB"], "does not know language 'th' (no token 'tha_Thai')"),
-    (["--targets", "de", "--model", "MISSING"], "cannot load translation model 'MISSING"),
+    (["--targets", "de", "--model", "MISSING"], "MISSING: translation model directory not found"),
+    (["--targets", "de", "--model", "NOTAMODEL"], "NOTAMODEL: not a Hugging Face translation model directory (no config.json)"),
+    (["--targets", "de", "--model", "BROKENMODEL"], "BROKENMODEL: cannot load translation model: "),
+    (["--targets", "de", "--cache", "BROKEN"], "BROKEN: not a translation cache (SQLite) file: file is not a database"),
     (["--targets", "de", "--input", "BROKEN"], "BROKEN: line 1: malformed JSON"),
     (["--targets", "de", "--input", "NOFILE"], "NOFILE: file not found"),
     (["--targets", "de", "--source", "fr"], "no pairs in the source language 'fr'"),
@@ -99,8 +104,12 @@ def test_data_filter_command(tmp_path, capsys):
 ])
 def test_errors_are_one_line(models, tmp_path, capsys, argv, message):
     names = {"NLLB": models["nllb"], "MISSING": str(tmp_path / "missing-model"), "BROKEN": str(tmp_path / "broken.jsonl"),
-             "NOFILE": str(tmp_path / "nofile.jsonl"), "OUT.txt": str(tmp_path / "out.txt")}
+             "NOFILE": str(tmp_path / "nofile.jsonl"), "OUT.txt": str(tmp_path / "out.txt"),
+             "NOTAMODEL": str(tmp_path / "empty-dir"), "BROKENMODEL": str(tmp_path / "broken-model")}
     (tmp_path / "broken.jsonl").write_text('{"id": "a", "lang": \n')
+    (tmp_path / "empty-dir").mkdir()
+    shutil.copytree(models["marian"], names["BROKENMODEL"])
+    (Path(names["BROKENMODEL"]) / "config.json").write_text('{"model_type": "no-such-architecture"}')
     src = write(tmp_path / "in.jsonl", records(2, seed=3))
     argv = [names.get(a, a) for a in argv]
     if "--input" in argv:
@@ -112,8 +121,10 @@ def test_errors_are_one_line(models, tmp_path, capsys, argv, message):
         argv.remove("--out")
     model = [] if "--model" in argv else ["--model", models["marian"]]
     argv = ["translate", src, "--out", out, *model, "--num-beams", "1", "--max-length", "8", "--no-cache", *argv]
+    argv = [x for x in argv if x != "--no-cache"] if "--cache" in argv else argv
     code, stdout, err = run(capsys, *argv)
-    message = message.replace("MISSING", names["MISSING"]).replace("BROKEN", names["BROKEN"]).replace("NOFILE", names["NOFILE"])
+    for name in ("BROKENMODEL", "NOTAMODEL", "MISSING", "BROKEN", "NOFILE"):
+        message = message.replace(name, names[name])
     assert code != 0 and stdout == ""
     assert err.startswith("polyir: error: ") and message in err and "Traceback" not in err
     assert err.count("\n") == 1, err

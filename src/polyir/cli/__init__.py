@@ -15,13 +15,17 @@ import sys
 
 from .. import __version__
 from ..errors import PolyirError
+from .argtypes import OneLineParser
 
+# what an interrupted command keeps; a command that keeps more sets ``on_interrupt`` (a text, or a
+# function of the parsed arguments) in its defaults
+INTERRUPTED = "it keeps no partial work: re-run the same command to start again"
 # sub-command modules, in the order they appear in --help
 COMMAND_MODULES = ("model", "data", "translate", "evaluate", "train", "sweep", "report", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="polyir",
         description="Train and evaluate multilingual dense retrievers (mono / cross / multilingual).")
     parser.add_argument("--version", action="version", version=f"polyir {__version__}")
@@ -58,8 +62,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"polyir: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # the system refused a named file (permission, disk full, ...): say which, in one line
+        if args.debug or not (err.filename and err.strerror):
+            raise
+        print(f"polyir: error: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("polyir: interrupted (finished work is kept; re-run the same command to resume)", file=sys.stderr)
+        hint = getattr(args, "on_interrupt", None) or INTERRUPTED
+        print(f"polyir: interrupted ({hint(args) if callable(hint) else hint})", file=sys.stderr)
         return 130
 
 

@@ -8,6 +8,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from .argtypes import non_negative_int, open_fraction, positive_int
+
 if TYPE_CHECKING:
     from ..data.importing import ImportOptions
 
@@ -25,8 +27,6 @@ def _import(args: argparse.Namespace) -> int:
         print(f"  {reason}: {n}", file=sys.stderr)
     if result.leakage is not None:
         print(result.leakage.summary(), file=sys.stderr)
-    if result.pairs == 0:
-        print("polyir: warning: no pairs were imported", file=sys.stderr)
     return 0
 
 
@@ -98,8 +98,8 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--with-ids", action="store_true", help="triples: the first column is an id")
     g = p.add_argument_group("beir / mmarco")
     g.add_argument("--split", default="train", help="beir: qrels split (default train)")
-    g.add_argument("--max-negatives", type=int, default=1, help="negatives per pair (default 1)")
-    g.add_argument("--max-groups", type=int, help="mmarco: only the first N query ids")
+    g.add_argument("--max-negatives", type=non_negative_int, default=1, help="negatives per pair (default 1)")
+    g.add_argument("--max-groups", type=positive_int, help="mmarco: only the first N query ids")
     g.add_argument("--queries", nargs="+", default=[], metavar="LANG=PATH", help="mmarco: queries TSV per language")
     g.add_argument("--collection", nargs="+", default=[], metavar="LANG=PATH",
                    help="mmarco: collection TSV per language")
@@ -107,7 +107,7 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--exclude", nargs="+", default=[], metavar="EVAL",
                    help="drop groups leaking into these evaluation sets (directory, SQuAD .json, pair file)")
     g.add_argument("--contained", action="store_true", help="with --exclude: also substring-match positives")
-    g.add_argument("--min-languages", type=int, default=1, help="keep groups with at least K languages")
+    g.add_argument("--min-languages", type=positive_int, default=1, help="keep groups with at least K languages")
 
 
 def options_from_args(args: argparse.Namespace) -> ImportOptions:
@@ -156,14 +156,14 @@ def register_data_commands(data_subparsers) -> None:
     p.add_argument("directory", help="one SQuAD-format file per language, parallel articles")
     p.add_argument("--train-dir", required=True)
     p.add_argument("--heldout-dir", required=True)
-    p.add_argument("--fraction", type=float, required=True, help="fraction of articles held out")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fraction", type=open_fraction, required=True, help="fraction of articles held out")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(func=_split_articles)
 
     p = data_subparsers.add_parser("split", help="split a pair file by group (hash of seed, data set, id)")
     p.add_argument("input")
     p.add_argument("--train-out", required=True)
     p.add_argument("--heldout-out", required=True)
-    p.add_argument("--fraction", type=float, required=True, help="expected fraction of groups held out")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fraction", type=open_fraction, required=True, help="expected fraction of groups held out")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(func=_split)

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .argtypes import positive_float, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -27,18 +29,18 @@ def register(subparsers) -> None:
     p.add_argument("--model", help="model to fine-tune instead of a tiny from-scratch encoder (a directory)")
     p.add_argument("--strategies", nargs="+", default=None, metavar="STRATEGY",
                    help="default: mono cross hybrid(0.5) mixed(0.5)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per strategy (default 2)")
-    p.add_argument("--steps", type=int, default=None, help="training steps per run (default 300)")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3 from scratch, 3e-5 with --model)")
-    p.add_argument("--max-queries", type=int, default=None, help="evaluate only the first N questions")
-    p.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads per run (default 1)")
-    p.add_argument("--resamples", type=int, default=None, help="resamples per significance test (default 10000)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="seeds per strategy (default 2)")
+    p.add_argument("--steps", type=positive_int, default=None, help="training steps per run (default 300)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default 64)")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default 1e-3 from scratch, 3e-5 with --model)")
+    p.add_argument("--max-queries", type=positive_int, default=None, help="evaluate only the first N questions")
+    p.add_argument("--jobs", type=positive_int, default=2, help="runs at a time (default 2)")
+    p.add_argument("--threads", type=positive_int, default=1, help="CPU threads per run (default 1)")
+    p.add_argument("--resamples", type=positive_int, default=None, help="resamples per significance test (default 10000)")
     p.add_argument("--quick", action="store_true",
                    help="small sizes for a smoke test: 3 languages, 200 training groups, 40 questions, 30 steps of "
                         "batch 16, one seed, 1000 resamples (explicit options still win)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, on_interrupt="finished runs are kept; re-run the same command to continue")
 
 
 def options_from_args(args: argparse.Namespace):

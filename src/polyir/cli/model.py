@@ -1,7 +1,10 @@
-"""``polyir model init``: a from-scratch encoder (tokenizer trained on a corpus + random weights)."""
+"""``polyir model init``: a from-scratch encoder (tokenizer trained on a corpus + random weights).
+``polyir model card``: show a trained model's card, or add `polyir evaluate` results to it."""
 from __future__ import annotations
 
 import argparse
+
+from .argtypes import non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
@@ -17,9 +20,21 @@ def register(subparsers) -> None:
     init.add_argument("--corpus", nargs="+", required=True, metavar="PATH",
                       help="text, JSON or JSONL files, or directories of them (every string is used)")
     init.add_argument("--out", required=True, help="output directory (replaced if it exists)")
-    init.add_argument("--seed", type=int, default=0, help="weight initialisation seed (default 0)")
-    init.add_argument("--max-seq-length", type=int, default=128, help="maximum tokens per text (default 128)")
+    init.add_argument("--seed", type=non_negative_int, default=0, help="weight initialisation seed (default 0)")
+    init.add_argument("--max-seq-length", type=positive_int, default=128, help="maximum tokens per text (default 128)")
     init.set_defaults(func=run_init)
+    card = commands.add_parser(
+        "card", help="print a polyir-trained model's card, or add evaluation results to it",
+        description="A model trained by polyir carries a card (README.md, and polyir_card.json with the same facts): "
+                    "base model, strategy, α, batch size, loss, data, realised batch composition, evaluations, "
+                    "the command that reproduces it. --metrics adds the results of `polyir evaluate` "
+                    "(OUT/metrics.json) and rewrites README.md; without it the card is printed.")
+    card.add_argument("model_dir", metavar="MODEL_DIR", help="a model directory written by polyir train / sweep")
+    card.add_argument("--metrics", nargs="+", default=[], metavar="PATH",
+                      help="metrics.json files (or the directories holding them) written by polyir evaluate")
+    card.add_argument("--name", action="append", default=[], metavar="NAME",
+                      help="name of each evaluation set, in the order of --metrics (default: its data set name)")
+    card.set_defaults(func=run_card)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -27,4 +42,36 @@ def run_init(args: argparse.Namespace) -> int:
 
     out = init_model(args.preset, args.corpus, args.out, seed=args.seed, max_seq_length=args.max_seq_length)
     print(out)
+    return 0
+
+
+def run_card(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..errors import ConfigError, InputError
+    from ..io import read_json
+    from ..train.model_card import CARD_FILE, CardEvaluation, read_model_card, write_model_card
+
+    card = read_model_card(args.model_dir)
+    if card is None:
+        raise InputError(f"no {CARD_FILE}: not a model trained by polyir (or trained before polyir wrote cards)",
+                         path=args.model_dir)
+    if len(args.name) > len(args.metrics):
+        raise ConfigError(f"{len(args.name)} --name for {len(args.metrics)} --metrics")
+    evaluations = []
+    for i, path in enumerate(args.metrics):
+        path = Path(path) / "metrics.json" if Path(path).is_dir() else Path(path)
+        if not path.is_file():
+            raise InputError("no metrics.json (run polyir evaluate --out DIR first)", path=path)
+        doc = read_json(path)
+        if not isinstance(doc, dict) or doc.get("schema") != "polyir.metrics/1":
+            raise InputError("not a polyir evaluate metrics.json (schema polyir.metrics/1)", path=path)
+        data = (doc.get("run") or {}).get("data") or {}
+        source = " ".join(str(v) for v in (data.get("dataset"), data.get("data_dir")) if v) or str(path.parent)
+        name = args.name[i] if i < len(args.name) else str(doc.get("dataset") or path.parent.name)
+        evaluations.append(CardEvaluation.from_metrics(doc, name=name, source=source, how="polyir evaluate"))
+    if evaluations:
+        print(write_model_card(args.model_dir, card.with_evaluations(evaluations)))
+    else:
+        print((Path(args.model_dir) / "README.md").read_text(encoding="utf-8"))
     return 0

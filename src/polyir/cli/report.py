@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import non_negative_int, open_fraction, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,10 +21,10 @@ def register(subparsers) -> None:
                         "(default: the sweep's 'reference', else hybrid(0.5))")
     p.add_argument("--measure", nargs="+", default=["AP"],
                    help="measures to tabulate and test (default AP; the first one drives figures and summary)")
-    p.add_argument("--resamples", type=int, default=10_000,
+    p.add_argument("--resamples", type=positive_int, default=10_000,
                    help="bootstrap and randomisation resamples per test (default 10000, at least 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level of the marks (default 0.05)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
+    p.add_argument("--alpha", type=open_fraction, default=0.05, help="significance level of the marks (default 0.05)")
     p.add_argument("--all-pairs", action="store_true", help="also test every pair of strategies")
     p.add_argument("--title", default=None, help="report title")
     p.set_defaults(func=run)

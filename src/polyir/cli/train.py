@@ -10,6 +10,9 @@ import argparse
 import os
 import sys
 
+from ..errors import ConfigError
+from .argtypes import non_negative_int, positive_float, positive_int, probability
+
 STRATEGIES = ("mono", "cross", "hybrid", "mixed")
 
 
@@ -26,22 +29,22 @@ def register(subparsers) -> None:
                              "directory, a SQuAD .json file, ...")
     parser.add_argument("--dev", metavar="DIR", help="eval.dev: XQuAD-R / MLQA-R-format dev directory")
     parser.add_argument("--strategy", choices=STRATEGIES, help="sampler.strategy")
-    parser.add_argument("--alpha", type=float, help="sampler.alpha: P(mono) for hybrid / mixed")
-    parser.add_argument("--batch-size", type=int, help="sampler.batch_size (global, all processes)")
+    parser.add_argument("--alpha", type=probability, help="sampler.alpha: P(mono) for hybrid / mixed")
+    parser.add_argument("--batch-size", type=positive_int, help="sampler.batch_size (global, all processes)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="optim.steps: optimizer steps")
-    length.add_argument("--epochs", type=int, help="optim.epochs (sets optim.steps and optim.pairs to null)")
-    length.add_argument("--pairs", type=int,
+    length.add_argument("--steps", type=positive_int, help="optim.steps: optimizer steps")
+    length.add_argument("--epochs", type=positive_int, help="optim.epochs (sets optim.steps and optim.pairs to null)")
+    length.add_argument("--pairs", type=positive_int,
                         help="optim.pairs: a budget of training pairs, steps = ceil(pairs / batch size)")
-    parser.add_argument("--lr", type=float, help="optim.lr")
-    parser.add_argument("--seed", type=int, help="seed")
+    parser.add_argument("--lr", type=positive_float, help="optim.lr")
+    parser.add_argument("--seed", type=non_negative_int, help="seed")
     parser.add_argument("--out", help="output directory")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="any option, e.g. --set optim.gradcache_chunk=32 --set eval.metric=cross/AP "
                              "(value parsed as YAML; repeatable)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved configuration and exit")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, on_interrupt=_resume_hint)
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -74,11 +77,43 @@ def resolve_config(args: argparse.Namespace):
     data = load_yaml(args.config) if args.config else {}
     for key, value in flag_overrides(args).items():
         data = set_dotted(data, key, value)
-    return build_config(data, args.overrides, where=args.config or "command line")
+    config = build_config(data, args.overrides, where=args.config or "command line")
+    _check_alpha_applies(args, config.sampler.strategy)
+    _check_model_path(config.model.name_or_path, args)
+    return config
+
+
+def _check_model_path(model: str, args: argparse.Namespace) -> None:
+    """A local model path that does not exist, named with where it was written (before any work)."""
+    from pathlib import Path
+
+    from ..io import looks_like_local_path
+
+    if looks_like_local_path(model) and not Path(model).expanduser().exists():
+        given = args.model == model or any(o.partition("=")[0].strip() == "model.name_or_path" for o in args.overrides)
+        where = "--model" if args.model == model else "--set model.name_or_path" if given else args.config
+        raise ConfigError(f"{where or 'command line'}: model.name_or_path: model directory not found: {model}")
+
+
+def _check_alpha_applies(args: argparse.Namespace, strategy: str) -> None:
+    """An α given on the command line with a strategy that has none would be ignored: refuse."""
+    given = ["--alpha"] if args.alpha is not None else []
+    given += [f"--set {text}" for text in args.overrides if text.partition("=")[0].strip() == "sampler.alpha"]
+    if given and strategy not in ("hybrid", "mixed"):
+        raise ConfigError(f"{given[0]}: α is P(mono) of the hybrid and mixed strategies; strategy {strategy!r} has "
+                          "no α (drop it, or choose --strategy hybrid / mixed)")
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """What Ctrl-C keeps: the loop checkpoints the last finished step; ``--resume`` continues from it."""
+    again = "the same command" if args.resume else "the same command with --resume"
+    out = getattr(args, "resolved_out", None) or "OUT"
+    return f"the last finished step, if any, is checkpointed in {out}/checkpoints; run {again} to continue"
 
 
 def run(args: argparse.Namespace) -> int:
     config = resolve_config(args)
+    args.resolved_out = config.out
     if args.print_config:
         sys.stdout.write(config.to_yaml())
         return 0

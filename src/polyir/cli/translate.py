@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import non_negative_float, non_negative_int, positive_float, positive_int
+
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-{src}-{tgt}"
 
 
@@ -14,16 +16,16 @@ def add_filter_arguments(p: argparse.ArgumentParser, *, optional: bool) -> None:
     g = p.add_argument_group("quality filters (docs/translation.md)")
     if optional:
         g.add_argument("--no-filter", action="store_true", help="keep every non-empty translation")
-    g.add_argument("--length-ratio", type=float, default=d.length_ratio_factor,
+    g.add_argument("--length-ratio", type=positive_float, default=d.length_ratio_factor,
                    help=f"drop outputs longer/shorter than this factor of the expected length (default {d.length_ratio_factor})")
-    g.add_argument("--length-slack", type=float, default=d.length_slack,
+    g.add_argument("--length-slack", type=non_negative_float, default=d.length_slack,
                    help=f"... plus/minus this many English-equivalent characters (default {d.length_slack:g})")
-    g.add_argument("--max-repeats", type=int, default=d.max_repeats,
+    g.add_argument("--max-repeats", type=positive_int, default=d.max_repeats,
                    help=f"drop outputs repeating a unit this many times in a row (default {d.max_repeats})")
-    g.add_argument("--untranslated-min-chars", type=int, default=d.untranslated_min_chars,
+    g.add_argument("--untranslated-min-chars", type=non_negative_int, default=d.untranslated_min_chars,
                    help=f"outputs equal to their source are dropped from this length on (default {d.untranslated_min_chars})")
     g.add_argument("--langid", action="store_true", help="also drop outputs identified as another language (py3langid)")
-    g.add_argument("--langid-min-chars", type=int, default=d.langid_min_chars,
+    g.add_argument("--langid-min-chars", type=non_negative_int, default=d.langid_min_chars,
                    help=f"identify outputs of at least this many characters (default {d.langid_min_chars})")
 
 
@@ -43,7 +45,7 @@ def print_filter_report(report) -> None:
         print(report.format_table(), file=sys.stderr)
 
 
-def _model_choice(values: list[str]):
+def model_choice(values: list[str]):
     from ..errors import ConfigError
     from ..languages import normalise_language
     from ..translate.backends import ModelChoice
@@ -68,20 +70,48 @@ def _print_summary(report) -> None:
     print_filter_report(report.filters)
 
 
+def _cache_kept(args: argparse.Namespace) -> str:
+    if args.no_cache:
+        return "nothing was written (--no-cache); re-run the same command to start again"
+    return "finished batches are in the translation cache; re-run the same command to continue from there"
+
+
+def decoding_settings(args: argparse.Namespace):
+    from ..translate.backends import DecodingSettings
+
+    return DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
+                            dtype=args.dtype, compute_type=args.compute_type, device=args.device,
+                            tokenizer=args.tokenizer)
+
+
 def _translate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..errors import ConfigError
+
+    if Path(args.input).is_dir():
+        from .translate_beir import translate_beir_directory
+
+        return translate_beir_directory(args)
+    given = [flag for flag, value in (("--chunk-size", args.chunk_size), ("--on-reject", args.on_reject))
+             if value is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)}: only for a BEIR directory, not a pair file")
+    return _translate_pairs(args)
+
+
+def _translate_pairs(args: argparse.Namespace) -> int:
     from ..io import atomic_write_json
-    from ..translate.backends import DecodingSettings, TranslatorPool
+    from ..translate.backends import TranslatorPool
     from ..translate.cache import TranslationCache
     from ..translate.pipeline import TranslateOptions, translate_file
 
-    settings = DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
-                                dtype=args.dtype, compute_type=args.compute_type, device=args.device,
-                                tokenizer=args.tokenizer)
+    settings = decoding_settings(args)
     options = TranslateOptions(source=args.source, targets=tuple(args.targets), batch_size=args.batch_size,
                                split_passages=not args.no_split, include_input=not args.translations_only,
                                filters=filter_config_from_args(args), exclude=tuple(args.exclude),
                                contained=args.contained)
-    pool = TranslatorPool(_model_choice(args.model or []), settings)
+    pool = TranslatorPool(model_choice(args.model or []), settings)
     with TranslationCache(":memory:" if args.no_cache else args.cache) as cache:
         report = translate_file(args.input, args.out, options, pool, cache)
     _print_summary(report)
@@ -92,11 +122,14 @@ def _translate(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("translate", help="machine-translate training pairs into more languages (cached, resumable)",
-                              description="Translate the source-language pairs of a pair file into target languages; "
-                                          "translations keep their group id (see docs/translation.md).")
-    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet)")
-    p.add_argument("--out", required=True, help="output pair file")
+    p = subparsers.add_parser("translate", help="machine-translate training pairs or a BEIR data set (cached, resumable)",
+                              description="Translate the source-language pairs of a pair file into target languages "
+                                          "(translations keep their group id), or a BEIR directory into one BEIR "
+                                          "directory per target language (same ids and qrels); see docs/translation.md.")
+    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet), or BEIR directory "
+                                 "(corpus.jsonl, queries.jsonl, qrels/)")
+    p.add_argument("--out", required=True, help="output pair file; for a BEIR directory, the directory that "
+                                                "receives one BEIR directory per target (OUT/<lang>/)")
     p.add_argument("--source", default="en", help="language to translate from (default en)")
     p.add_argument("--targets", nargs="+", required=True, metavar="LANG", help="languages to translate into")
     p.add_argument("--model", action="append", metavar="MODEL",
@@ -105,9 +138,9 @@ def register(subparsers) -> None:
     g = p.add_argument_group("decoding")
     g.add_argument("--backend", choices=("transformers", "ctranslate2"), default="transformers")
     g.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default cpu)")
-    g.add_argument("--batch-size", type=int, default=32, help="segments per model call (default 32)")
-    g.add_argument("--max-length", type=int, default=256, help="tokens kept per input and generated per output (default 256)")
-    g.add_argument("--num-beams", type=int, default=4, help="beam size; 1 is greedy (default 4)")
+    g.add_argument("--batch-size", type=positive_int, default=32, help="segments per model call (default 32)")
+    g.add_argument("--max-length", type=positive_int, default=256, help="tokens kept per input and generated per output (default 256)")
+    g.add_argument("--num-beams", type=positive_int, default=4, help="beam size; 1 is greedy (default 4)")
     g.add_argument("--dtype", default="float32", help="transformers: float32, float16, bfloat16 (default float32)")
     g.add_argument("--compute-type", default="default", help="ctranslate2: int8, float16, int8_float16, ... (default: the model's)")
     g.add_argument("--tokenizer", help="ctranslate2: tokenizer directory or hub id, if not in the model directory")
@@ -117,9 +150,16 @@ def register(subparsers) -> None:
     g.add_argument("--exclude", nargs="+", default=[], metavar="EVAL",
                    help="leakage guard: drop groups overlapping these evaluation sets before translating")
     g.add_argument("--contained", action="store_true", help="with --exclude: also substring-match positives")
-    g.add_argument("--cache", help="SQLite cache file (default $POLYIR_CACHE_DIR/translations.sqlite or "
-                                   "~/.cache/polyir/translations.sqlite)")
-    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    cache = g.add_mutually_exclusive_group()
+    cache.add_argument("--cache", help="SQLite cache file (default $POLYIR_CACHE_DIR/translations.sqlite or "
+                                       "~/.cache/polyir/translations.sqlite)")
+    cache.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     g.add_argument("--report", help="write the counts (cache, filters, leakage) as JSON")
+    g = p.add_argument_group("BEIR directories")
+    g.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="records read, translated and written at a time (default 1000): the memory bound")
+    g.add_argument("--on-reject", choices=("source", "drop"), default=None,
+                   help="a translated field that fails the quality filters: keep the source text of that field "
+                        "(default: ids and qrels unchanged), or drop the record and its qrels lines")
     add_filter_arguments(p, optional=True)
-    p.set_defaults(func=_translate)
+    p.set_defaults(func=_translate, on_interrupt=_cache_kept)

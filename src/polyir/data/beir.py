@@ -8,7 +8,8 @@ Layout (as written by BEIR's ``GenericDataLoader``)::
                           4-column TREC qrels "qid 0 docid score" are accepted too)
 
 Language: a record's own ``lang`` / ``language`` field when present (validated), else the
-``lang`` given by the caller.  Queries without judgements are dropped, as BEIR does, and so
+``lang`` given by the caller — except for one directory per language (``lang_from_name``),
+where a record whose field contradicts the directory's name is an error.  Queries without judgements are dropped, as BEIR does, and so
 are queries whose judgements are all non-relevant (score <= 0: no metric is defined for
 them); both counts are in ``meta``.  The corpus is streamed line by line: only the
 `Candidate` records are kept in memory.
@@ -28,7 +29,7 @@ _HEADER_NAMES = ("query-id", "query_id", "qid", "query")  # first column name of
 
 
 def load_beir(data_dir: str | Path, lang: str | None, *, split: str = "test",
-              name: str | None = None) -> RetrievalSet:
+              name: str | None = None, lang_from_name: bool = False) -> RetrievalSet:
     """Load ``data_dir`` (corpus, queries, ``qrels/<split>.tsv``) as a `RetrievalSet`.
 
     Query and candidate ids are BEIR's own ``_id`` strings (so runs and qrels stay
@@ -36,9 +37,10 @@ def load_beir(data_dir: str | Path, lang: str | None, *, split: str = "test",
     """
     data_dir = Path(data_dir)
     default_lang = normalise_language(lang, record="language option") if lang is not None else None
-    judged = read_beir_queries(data_dir, default_lang, split=split)
+    strict = default_lang if lang_from_name else None
+    judged = read_beir_queries(data_dir, default_lang, split=split, required_lang=strict)
     judged_docs = {did for rel in judged.judgements.values() for did in rel}
-    candidates = _read_corpus(_jsonl(data_dir, "corpus"), default_lang, unseen=judged_docs)
+    candidates = _read_corpus(_jsonl(data_dir, "corpus"), default_lang, strict, unseen=judged_docs)
     _check_all_found(judged_docs, judged.judged_at, judged.qrels_path, "corpus document", 1)
     languages = tuple(dict.fromkeys([*([default_lang] if default_lang else []),
                                      *(q.lang for q in judged.queries), *(c.lang for c in candidates)]))
@@ -58,12 +60,13 @@ class JudgedQueries:
     meta: dict
 
 
-def read_beir_queries(data_dir: str | Path, default_lang: str | None, *, split: str = "test") -> JudgedQueries:
+def read_beir_queries(data_dir: str | Path, default_lang: str | None, *, split: str = "test",
+                      required_lang: str | None = None) -> JudgedQueries:
     """Queries and judgements without the corpus (which `iter_corpus_chunks` streams)."""
     data_dir = Path(data_dir)
     qrels_path = data_dir / "qrels" / f"{split}.tsv"
     judgements, judged_at = read_qrels(qrels_path)
-    queries, n_query_records = _read_queries(_jsonl(data_dir, "queries"), judgements, default_lang)
+    queries, n_query_records = _read_queries(_jsonl(data_dir, "queries"), judgements, default_lang, required_lang)
     _check_all_found(set(judgements) - {q.id for q in queries}, judged_at, qrels_path, "query", 0)
     relevant = {qid for qid, rel in judgements.items() if any(score > 0 for score in rel.values())}
     kept = tuple(q for q in queries if q.id in relevant)
@@ -85,7 +88,7 @@ def iter_corpus_chunks(data_dir: str | Path, default_lang: str | None, *, chunk:
     langs: list[str] = []
     texts: list[str] = []
     for lineno, obj in iter_jsonl(path):
-        did, text, lang = _record(obj, path, lineno, set(), default_lang, allow_title=True)
+        did, text, lang = _record(obj, path, lineno, set(), default_lang, None, allow_title=True)
         title = obj.get("title") or ""
         ids.append(did)
         langs.append(lang)
@@ -129,22 +132,24 @@ def read_qrels(path: Path) -> tuple[dict[str, dict[str, int]], dict[tuple[str, s
     return judgements, line_of
 
 
-def _read_queries(path: Path, judgements: dict, default_lang: str | None) -> tuple[list[Query], int]:
+def _read_queries(path: Path, judgements: dict, default_lang: str | None,
+                  required_lang: str | None) -> tuple[list[Query], int]:
     queries: list[Query] = []
     seen: set[str] = set()
     for lineno, obj in iter_jsonl(path):
-        qid, text, lang = _record(obj, path, lineno, seen, default_lang)
+        qid, text, lang = _record(obj, path, lineno, seen, default_lang, required_lang)
         if qid in judgements:
             queries.append(Query(qid, lang, text))
     return queries, len(seen)
 
 
-def _read_corpus(path: Path, default_lang: str | None, unseen: set[str]) -> list[Candidate]:
+def _read_corpus(path: Path, default_lang: str | None, required_lang: str | None,
+                 unseen: set[str]) -> list[Candidate]:
     """Stream the corpus; removes the ids it meets from ``unseen`` (the judged documents)."""
     candidates: list[Candidate] = []
     seen: set[str] = set()
     for lineno, obj in iter_jsonl(path):
-        did, text, lang = _record(obj, path, lineno, seen, default_lang, allow_title=True)
+        did, text, lang = _record(obj, path, lineno, seen, default_lang, required_lang, allow_title=True)
         title = obj.get("title") or ""
         if not text.strip():  # a title-only passage: its title is its text
             text, title = title, ""
@@ -154,7 +159,7 @@ def _read_corpus(path: Path, default_lang: str | None, unseen: set[str]) -> list
 
 
 def _record(obj: dict, path: Path, lineno: int, seen: set[str], default_lang: str | None,
-            allow_title: bool = False) -> tuple[str, str, str]:
+            required_lang: str | None, allow_title: bool = False) -> tuple[str, str, str]:
     where = f"line {lineno}"
     rid = obj.get("_id")
     if isinstance(rid, int) and not isinstance(rid, bool):
@@ -174,7 +179,11 @@ def _record(obj: dict, path: Path, lineno: int, seen: set[str], default_lang: st
         raise InputError("empty text", path=path, record=where)
     tag = obj.get("lang", obj.get("language"))
     if tag is not None:
-        return rid, text, normalise_language(tag, path=path, record=where)
+        lang = normalise_language(tag, path=path, record=where)
+        if required_lang is not None and lang != required_lang:
+            raise InputError(f"record language {tag!r} contradicts the directory's language {required_lang!r}",
+                             path=path, record=where)
+        return rid, text, lang
     if default_lang is None:
         raise InputError("no language: give one (e.g. --languages sw) or add a 'lang' field to the records",
                          path=path, record=where)
@@ -192,8 +201,11 @@ def _check_all_found(unknown: set[str], line_of: dict, path: Path, kind: str, po
 
 def _jsonl(data_dir: Path, stem: str) -> Path:
     for suffix in (".jsonl", ".jsonl.gz"):
-        if (data_dir / f"{stem}{suffix}").is_file():
-            return data_dir / f"{stem}{suffix}"
+        path = data_dir / f"{stem}{suffix}"
+        if path.is_file():
+            return path
+        if path.exists() or path.is_symlink():
+            raise InputError("cannot read it: " + ("a directory" if path.is_dir() else "a broken link"), path=path)
     raise InputError(f"{stem}.jsonl not found", path=data_dir)
 
 

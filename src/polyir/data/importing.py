@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..types import Pair
 from .leakage import LeakageIndex, LeakageReport, drop_leaks, find_leaks
-from .pair_files import write_pairs
+from .pair_files import NoPairs, write_pairs
 from .sources import parse_sources
 
 FORMATS = ("squad", "bitext", "beir", "mmarco", "triples", "table")
@@ -90,7 +90,7 @@ def iter_import(fmt: str, inputs: Sequence[str], options: ImportOptions, stats: 
         from .importers.beir import iter_beir_pairs
 
         return iter_beir_pairs(parse_sources(inputs, options.lang), split=options.split, dataset=options.dataset,
-                               max_negatives=options.max_negatives, stats=stats)
+                               max_negatives=options.max_negatives, stats=stats, skip_invalid=options.skip_invalid)
     if fmt in ("table", "triples"):
         from .importers.table import iter_table_pairs, triples_mapping
 
@@ -153,6 +153,12 @@ def import_pairs(fmt: str, inputs: Sequence[str], out: str | Path, options: Impo
 
     pairs, report = filter_groups(make_pairs, exclude=index, min_languages=min_languages, stats=stats,
                                   contained=contained)
-    count = write_pairs(pairs, out)
+    try:
+        count = write_pairs(pairs, out, allow_empty=False)
+    except NoPairs:
+        stats.update(pass_stats)
+        reasons = "; ".join(f"{reason}: {n}" for reason, n in sorted(stats.items())) or "no records found"
+        raise InputError(f"nothing to import: 0 pairs ({reasons}); {out} was not written",
+                         path=inputs[0] if len(inputs) == 1 else f"{len(inputs)} inputs") from None
     stats.update(pass_stats)
     return ImportResult(count, stats, report)

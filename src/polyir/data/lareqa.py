@@ -22,7 +22,7 @@ from typing import Sequence
 from ..errors import InputError
 from ..languages import normalise_language
 from ..types import Candidate, Query, RetrievalSet
-from .squad import read_squad, span_text_mismatches
+from .squad import answer_matches_context, read_squad, span_text_mismatches
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,11 @@ def language_files(data_dir: str | Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for path in sorted(data_dir.iterdir()):
         stem = next((path.name[:-len(s)] for s in _SUFFIXES if path.name.endswith(s)), None)
-        if stem is None or not path.is_file() or path.name.startswith("."):
+        if stem is None or path.name.startswith("."):
             continue
+        if not path.is_file():  # never skipped in silence: a language would be missing from every score
+            what = "a directory" if path.is_dir() else "a broken link" if path.is_symlink() else "not a regular file"
+            raise InputError(f"cannot read this language file: it is {what}", path=path)
         lang = normalise_language(stem, path=path, record="language code from the file name")
         if lang in found:
             raise InputError(f"two files for language {lang!r}: {found[lang].name} and {path.name}", path=data_dir)
@@ -109,12 +112,27 @@ def _choose_languages(files: dict[str, Path], languages: Sequence[str] | None, d
     return chosen
 
 
+def _check_answer_texts(para, question, path: Path) -> None:
+    """The answer text must be found at its ``answer_start``: otherwise the offset, which decides
+    relevance, is not to be trusted (XQuAD-R and MLQA-R match everywhere)."""
+    for i, answer in enumerate(question.answers):
+        if not answer_matches_context(para, answer):
+            found = para.context[answer.start:answer.start + len(answer.text)]
+            raise InputError(f"answer text {_short(answer.text)} does not match the context at answer_start "
+                             f"{answer.start} (it reads {_short(found)})", path=path,
+                             record=f"{question.record} answers[{i}]")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _read_language(lang: str, path: Path) -> _LanguageFile:
     queries: list[Query] = []
     candidates: list[Candidate] = []
     answer_of: dict[str, str] = {}
     mismatches = 0
-    for para in read_squad(path, require_sentences=True):
+    for para in read_squad(path, require_sentences=True, lang=lang):
         prefix = f"{lang}/{para.article}/{para.index}"
         candidates.extend(Candidate(f"{prefix}/{k}", lang, text, context=para.context)
                           for k, text in enumerate(para.sentences))
@@ -123,6 +141,7 @@ def _read_language(lang: str, path: Path) -> _LanguageFile:
             k = para.sentence_at(start)
             if k is None:
                 raise InputError(f"answer_start {start} outside every sentence span", path=path, record=q.record)
+            _check_answer_texts(para, q, path)
             queries.append(Query(q.id, lang, q.question))
             answer_of[q.id] = f"{prefix}/{k}"
         mismatches += len(span_text_mismatches(para))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import ConfigError, InputError
+from ..io import new_file_mode, output_file
 from ..languages import normalise_language
 from ..types import Pair
 from .sources import iter_json_lines
@@ -82,36 +83,45 @@ def pair_to_record(pair: Pair) -> dict[str, Any]:
             "negatives": list(pair.negatives), "dataset": pair.dataset}
 
 
+def _pair_key(pair: Pair) -> tuple[str, str, str]:
+    return (pair.dataset, pair.group, pair.lang)
+
+
+def _pair_twice(pair: Pair, first: str) -> str:
+    return f"group {pair.group!r} has language {pair.lang!r} twice (first at {first})"
+
+
 class DuplicateGuard:
-    """Finds ``(dataset, group, lang)`` keys that occur twice, in 8 bytes of memory per record.
+    """Finds keys that occur twice — by default a pair's ``(dataset, group, lang)`` — in 8 bytes
+    of memory per record.
 
     `add` keeps only a 64-bit hash of each key; `check` sorts the hashes and, only when two
     are equal, re-reads the records (``reread()``) to confirm the exact keys and name both
     records in the `InputError` — so a hash collision never raises a false error.
     """
 
-    def __init__(self, path=None):
-        self.path = path
+    def __init__(self, path=None, key: Callable[[Any], Any] = _pair_key,
+                 twice: Callable[[Any, str], str] = _pair_twice):
+        self.path, self.key, self.twice = path, key, twice
         self._hashes = array("q")
 
-    def add(self, pair: Pair) -> None:
-        self._hashes.append(hash((pair.dataset, pair.group, pair.lang)))
+    def add(self, item: Any) -> None:
+        self._hashes.append(hash(self.key(item)))
 
-    def check(self, reread: Callable[[], Iterable[tuple[str, Pair]]]) -> None:
+    def check(self, reread: Callable[[], Iterable[tuple[str, Any]]]) -> None:
         import numpy as np
 
         hashes = np.sort(np.frombuffer(self._hashes, dtype=np.int64))
         repeated = set(hashes[1:][hashes[1:] == hashes[:-1]].tolist())
         if not repeated:
             return
-        first: dict[tuple[str, str, str], str] = {}
-        for record, pair in reread():
-            if hash((pair.dataset, pair.group, pair.lang)) not in repeated:
+        first: dict[Any, str] = {}
+        for record, item in reread():
+            key = self.key(item)
+            if hash(key) not in repeated:
                 continue
-            key = (pair.dataset, pair.group, pair.lang)
             if key in first:
-                raise InputError(f"group {pair.group!r} has language {pair.lang!r} twice (first at {first[key]})",
-                                 path=self.path, record=record)
+                raise InputError(self.twice(item, first[key]), path=self.path, record=record)
             first[key] = record
 
 
@@ -174,16 +184,24 @@ def iter_pairs(path: str | Path, *, dataset: str | None = None, check_duplicates
 
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]  # deepest first
+    output_file(path)
     # the temporary name ends with the real one, so its format (suffix) reads the same
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
     os.close(fd)
+    os.chmod(tmp, new_file_mode())  # mkstemp's 0600 would outlive the rename
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+        created = []
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        for directory in created:  # a failed write leaves no directory it made behind either
+            try:
+                directory.rmdir()
+            except OSError:
+                break
 
 
 def _write_jsonl(pairs: Iterator[tuple[str, Pair]], tmp: Path, gz: bool) -> int:
@@ -227,12 +245,18 @@ def _reread_written(tmp: Path, fmt: str, shown: Path) -> Iterator[tuple[str, Pai
         yield f"pair {n}", pair
 
 
-def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int = DEFAULT_ROW_GROUP_SIZE) -> int:
+class NoPairs(InputError):
+    """`write_pairs` with ``allow_empty=False`` got no pair (nothing was written)."""
+
+
+def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+                allow_empty: bool = True) -> int:
     """Validate and write ``pairs`` to ``path`` (format from the suffix); returns the number written.
 
     Streams: a Parquet file is written one row group at a time.  The file is replaced
     atomically only when every pair was valid and no ``(dataset, id, lang)`` repeats, so
-    an interrupted or failed import leaves no partial file.
+    an interrupted or failed import leaves no partial file.  ``allow_empty=False``: no pairs
+    raise `NoPairs` and leave ``path`` as it was.
     """
     path = Path(path)
     fmt = pair_file_format(path)
@@ -249,6 +273,8 @@ def write_pairs(pairs: Iterable[Pair], path: str | Path, *, row_group_size: int 
             count = _write_parquet(checked(), tmp, row_group_size)
         else:
             count = _write_jsonl(checked(), tmp, gz=path.name.endswith(".gz"))
+        if not count and not allow_empty:
+            raise NoPairs("no pairs to write; the file was not written", path=path)
         guard.check(lambda: _reread_written(tmp, fmt, path))
     return count
 

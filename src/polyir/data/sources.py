@@ -122,6 +122,32 @@ def parse_sources(args: Sequence[str], default_lang: str | None = None,
     return sources
 
 
+REPARSE_LIMIT = 1 << 30  # bytes: larger files get the streaming parser's own (less precise) message
+
+
+def malformed_json_message(path: str | Path, err: Exception) -> str:
+    """One line for a JSON file a streaming parser (ijson) rejected.  Its own message spans
+    three lines ending in "(right here) ------^" (and is a bytes repr for binary input), so
+    the file is parsed again with `json` for the line and column of the problem."""
+    import ast
+    import json
+
+    try:
+        if os.path.getsize(path) <= REPARSE_LIMIT:
+            with open_binary(path) as stream:
+                json.loads(stream.read().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        return f"not UTF-8 text: {error}"
+    except json.JSONDecodeError as error:
+        return f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
+    except (InputError, OSError):
+        pass
+    text = str(err).strip()
+    if text.startswith(("b'", 'b"')):
+        text = ast.literal_eval(text).decode("utf-8", "replace").strip()
+    return f"malformed JSON: {(text.splitlines() or ['unreadable'])[0]}"
+
+
 def iter_json_lines(path: str | Path, desc: str | None = None) -> Iterator[tuple[int, dict]]:
     """``(line_number, object)`` for each non-blank JSONL line, streaming, with progress."""
     from ..io import parse_json_line

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import ConfigError, InputError
-from ..io import atomic_write_bytes, read_json
+from ..io import atomic_write_bytes, output_directory, read_json
 from ..types import Pair
 
 
@@ -80,6 +80,8 @@ def split_squad_directory(source: str | Path, train_dir: str | Path, heldout_dir
     source = Path(source)
     if not source.is_dir():
         raise InputError("expected a directory of per-language SQuAD-format files", path=source)
+    for out_dir in (train_dir, heldout_dir):
+        output_directory(out_dir, create=False)  # both, before either is written
     docs = _load_parallel_files(source)
     first = next(iter(docs.values()))["data"]
     heldout = heldout_indices(len(first), heldout_fraction, seed)

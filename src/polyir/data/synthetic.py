@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..io import atomic_write_json, atomic_write_text, read_json
+from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..languages import synthetic_language_codes
 from .synthetic_language import Language, make_language
 from .synthetic_readme import readme_text
@@ -121,7 +121,7 @@ def generate_synthetic(out_dir: str | Path, *, n_languages: int = 4, n_groups: i
     Files from an earlier run in ``out_dir`` that this run would not write (e.g. more
     languages) are removed, so that the directory always loads as one consistent set.
     """
-    out_dir = Path(out_dir)
+    out_dir = output_directory(out_dir, create=False)
     files = build_synthetic(n_languages=n_languages, n_groups=n_groups, n_eval_questions=n_eval_questions,
                             seed=seed, partial=partial, spec=spec)
     command = (f"polyir data synthetic --languages {n_languages} --groups {n_groups} --eval-questions "

@@ -1,7 +1,7 @@
 """Measure names: parsed once, the same name in CLI, config, JSON keys and table headers.
 
 Names follow ir_measures: ``AP``, ``RR``, ``R@10``, ``nDCG@10``, ``AP@100``, ``P@1``
-(``nDCG`` without a cutoff is full-depth nDCG).  Each maps to its pytrec_eval / trec_eval
+(``nDCG`` without a cutoff is full-depth nDCG; ``RR@10`` is MRR@10, ir_measures' RR with a cutoff).  Each maps to its pytrec_eval / trec_eval
 name (``map``, ``recip_rank``, ``recall_10``, ``ndcg_cut_10``, ``map_cut_100``, ``P_1``,
 ``ndcg``), and those trec names parse back to the same measure, as do ``mAP``/``MAP``
 (the paper's name for AP) and ``MRR``.
@@ -19,7 +19,7 @@ DEFAULT_MEASURES = ("AP", "RR", "R@1", "R@10", "nDCG@10")
 # family -> (canonical prefix, trec prefix without cutoff, trec prefix with cutoff, cutoff rule)
 _FAMILIES = {
     "ap": ("AP", "map", "map_cut_", "optional"),
-    "rr": ("RR", "recip_rank", None, "none"),
+    "rr": ("RR", "recip_rank", None, "optional"),  # trec_eval has no cutoff: RR@k = recip_rank of the run cut at k
     "r": ("R", None, "recall_", "required"),
     "ndcg": ("nDCG", "ndcg", "ndcg_cut_", "optional"),
     "p": ("P", None, "P_", "required"),
@@ -28,7 +28,7 @@ _ALIASES = {"map": "ap", "mrr": "rr", "recall": "r", "precision": "p"}
 _IRM = re.compile(r"^([A-Za-z]+)(?:@(\d+))?$")
 _TREC = re.compile(r"^(map_cut|recall|ndcg_cut|p)_(\d+)$")
 _TREC_FAMILY = {"map_cut": "ap", "recall": "r", "ndcg_cut": "ndcg", "p": "p"}
-_HELP = "expected AP, RR, R@k, nDCG[@k], AP@k, P@k (or the trec_eval names map, recip_rank, recall_k, ...)"
+_HELP = "expected AP, RR[@k], R@k, nDCG[@k], AP@k, P@k (or the trec_eval names map, recip_rank, recall_k, ...)"
 
 
 @dataclass(frozen=True, order=True)
@@ -46,7 +46,9 @@ class Measure:
     @property
     def trec_name(self) -> str:
         _, plain, cut, _ = _FAMILIES[self.family]
-        return plain if self.cutoff is None else f"{cut}{self.cutoff}"
+        if self.cutoff is None:
+            return plain
+        return f"{cut}{self.cutoff}" if cut else f"{plain} (run cut at depth {self.cutoff})"
 
     def __str__(self) -> str:
         return self.name

@@ -14,7 +14,7 @@ from typing import Literal
 
 from ..encode import PRECISIONS
 from ..errors import ConfigError, InputError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, output_directory
 from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class EvalData:
     max_queries: int | None = None
     split: str = "test"  # BEIR qrels split
     name: str | None = None
+    translations: tuple[tuple[str, str], ...] = ()  # BEIR: (lang, dir) translations of data_dir (same ids)
 
 
 @dataclass(frozen=True)
@@ -70,28 +71,49 @@ class EvalOptions:
 
 def load_eval_set(data: EvalData) -> RetrievalSet:
     """Load an XQuAD-R / MLQA-R directory or a BEIR directory (one language, or one
-    sub-directory per language: ids are then prefixed ``lang:`` to keep them unique)."""
+    sub-directory per language: ids are then prefixed ``lang:`` to keep them unique; or, with
+    ``translations``, the directory and its translations as one parallel collection)."""
     from ..data import load_beir, load_lareqa
+    from ..data.beir_parallel import load_parallel_beir
 
     if data.dataset not in DATASET_FORMATS:
         raise ConfigError(f"dataset format must be one of {DATASET_FORMATS}, got {data.dataset!r}")
     root = Path(data.data_dir)
     if not root.is_dir():
         raise InputError("evaluation data directory not found", path=root)
+    if data.translations and data.dataset != "beir":
+        raise ConfigError("translations (--translation LANG=DIR) are BEIR directories: use --dataset beir")
     if data.dataset != "beir":
         return load_lareqa(root, data.languages, max_queries=data.max_queries, name=data.name or root.name)
-    if (root / "corpus.jsonl").exists() or (root / "corpus.jsonl.gz").exists():
+    if data.translations:
+        if data.languages and len(data.languages) > 1:
+            raise ConfigError(f"give the original's language only (--languages X), not {list(data.languages)}")
+        rset = load_parallel_beir(root, data.translations, lang=data.languages[0] if data.languages else None,
+                                  split=data.split, name=data.name or root.name)
+    elif any((root / n).exists() or (root / n).is_symlink() for n in ("corpus.jsonl", "corpus.jsonl.gz")):
         if data.languages and len(data.languages) > 1:
             raise ConfigError(f"{root} holds one BEIR collection: give one language, not {list(data.languages)}")
         rset = load_beir(root, data.languages[0] if data.languages else None, split=data.split,
                          name=data.name or root.name)
     else:
-        langs = data.languages or tuple(sorted(p.name for p in root.iterdir() if (p / "corpus.jsonl").exists()))
+        langs = data.languages or beir_language_directories(root)
         if not langs:
             raise InputError("no BEIR collection (corpus.jsonl) here or in language sub-directories", path=root)
-        sets = [load_beir(root / lang, lang, split=data.split) for lang in langs]
+        sets = [load_beir(root / lang, lang, split=data.split, lang_from_name=True) for lang in langs]
         rset = merge_language_sets(sets, name=data.name or root.name)
     return _first_queries(rset, data.max_queries)
+
+
+BEIR_NAMES = ("corpus.jsonl", "corpus.jsonl.gz", "queries.jsonl", "queries.jsonl.gz", "qrels")
+
+
+def beir_language_directories(root: Path) -> tuple[str, ...]:
+    """The sub-directories holding any part of a BEIR collection, so that one with a broken or
+    missing part is loaded (and reported), never skipped in silence."""
+    def has_part(directory: Path) -> bool:
+        return any((directory / n).exists() or (directory / n).is_symlink() for n in BEIR_NAMES)
+
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and has_part(p)))
 
 
 def merge_language_sets(sets: list[RetrievalSet], *, name: str) -> RetrievalSet:
@@ -171,8 +193,7 @@ def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions
 
 def write_metrics(run: EvalRun, out_dir: str | Path) -> Path:
     """``metrics.json`` (`EvaluationResult.to_dict` + the ``run`` details) in ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_directory(out_dir)
     doc = run.result.to_dict()
     doc["run"] = run.info
     atomic_write_json(out / "metrics.json", doc)
@@ -180,16 +201,16 @@ def write_metrics(run: EvalRun, out_dir: str | Path) -> Path:
 
 
 def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save_runs: bool = False,
-                  title: str | None = None) -> list[Path]:
-    """``metrics.json``, ``report.md``, ``heatmap.png`` (multilingual sets), ``per_query.tsv.gz``
-    and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
+                  title: str | None = None, appendix: str | None = None) -> list[Path]:
+    """``metrics.json``, ``report.md`` (``appendix``: markdown added at its end), ``heatmap.png``
+    (multilingual sets), ``per_query.tsv.gz`` and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
     from .report import write_report
     from .result import write_per_query
     from .runs import write_trec
 
-    out = Path(out_dir)
+    out = output_directory(out_dir)
     written = [write_metrics(run, out)]
-    written += list(write_report(run.result, out, title=title))
+    written += list(write_report(run.result, out, title=title, appendix=appendix))
     write_per_query(run.result, out / "per_query.tsv.gz")
     written.append(out / "per_query.tsv.gz")
     if save_runs:

@@ -12,14 +12,16 @@ from .settings import KINDS
 
 
 def write_report(result: EvaluationResult, out_dir: str | Path, *, title: str | None = None,
-                 heatmap_measure: str | None = None) -> list[Path]:
-    """Write ``report.md`` and ``heatmap.png`` (query x candidate language) into ``out_dir``."""
+                 heatmap_measure: str | None = None, appendix: str | None = None) -> list[Path]:
+    """Write ``report.md`` and ``heatmap.png`` (query x candidate language) into ``out_dir``;
+    ``appendix``: markdown sections added at the end (e.g. the translation gap)."""
     out = Path(out_dir)
     measure = heatmap_measure or result.measure_names[0]
     heatmap = out / "heatmap.png"
     plot_heatmap(result, heatmap, measure)
     report = out / "report.md"
-    atomic_write_text(report, render_markdown(result, title=title, heatmap=heatmap.name, heatmap_measure=measure))
+    text = render_markdown(result, title=title, heatmap=heatmap.name, heatmap_measure=measure)
+    atomic_write_text(report, text + (f"\n{appendix.strip()}\n" if appendix else ""))
     return [report, heatmap]
 
 

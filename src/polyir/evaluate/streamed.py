@@ -221,9 +221,9 @@ def write_streamed(evaluation: StreamedEvaluation, out_dir: str | Path, *, save_
     """``metrics.json``, ``per_query.tsv.gz`` and, with ``save_run``, the TREC run ``run.trec``."""
     import gzip
 
-    from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
+    from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, output_directory
 
-    out = Path(out_dir)
+    out = output_directory(out_dir)
     atomic_write_json(out / "metrics.json", evaluation.to_dict())
     names = list(evaluation.values)
     lines = ["query_id\t" + "\t".join(names)] + [

@@ -23,6 +23,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ConfigError
+from ..evaluate.measures import parse_measures
 from ..evaluate.stats import Comparison, compare, holm
 from .record import MACRO, Matrix
 from .spec import parse_strategy_label
@@ -178,7 +179,7 @@ def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: It
         raise ConfigError(f"reference {reference!r} is not among the recorded strategies: {', '.join(available)}")
     macro = _macro_values(store)
     eval_sets = sorted({k[1] for k in macro})
-    measures = [m for m in measures if any(k[3] == m for k in macro)] or sorted({k[3] for k in macro})[:1]
+    measures = recorded_measures(macro, measures, store.path)
     analysis = Analysis(runs, conditions, systems, eval_sets, list(measures), reference,
                         n_resamples=n_resamples, alpha=alpha)
     statistics = [(kind, m) for m in measures for kind in KINDS] + [RANK_DISTANCE]
@@ -194,6 +195,18 @@ def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: It
     if all_pairs:
         analysis.pair_tests = _run_tests(store, analysis, members, statistics, seed, pairs=True)
     return analysis
+
+
+def recorded_measures(macro: dict[tuple, float], requested: Iterable[str], db_path) -> list[str]:
+    """The requested measures by their canonical names (``map`` -> ``AP``); `ConfigError` for a
+    name that is not a measure or that the database does not hold (never a silent substitute)."""
+    recorded = sorted({k[3] for k in macro if k[2] != "bias"})
+    names = [m.name for m in parse_measures(list(requested))]
+    missing = [name for name in names if name not in recorded]
+    if missing:
+        raise ConfigError(f"{db_path}: measure {missing[0]} was not recorded in this database "
+                          f"(recorded: {', '.join(recorded) or 'none'})")
+    return names
 
 
 def _macro_values(store: ResultsStore) -> dict[tuple, float]:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..config import dump_yaml
 from ..errors import ConfigError
-from ..io import atomic_write_text, read_json
+from ..io import atomic_write_text, output_directory, read_json
 
 STRATEGIES = ("mono", "cross", "hybrid(0.5)", "mixed(0.5)")
 SCRATCH_LR = 1e-3  # a randomly initialised encoder needs a large learning rate
@@ -71,7 +71,7 @@ def run_demo(options: DemoOptions = DemoOptions(), echo: Callable[[str], None] |
     echo = echo or (lambda line: None)
     started = time.perf_counter()
     stages: dict[str, float] = {}
-    out = options.out
+    out = output_directory(options.out, create=False)
     train_sources, eval_dir = _data(options, echo)
     stages["data"] = time.perf_counter() - started
     model = options.model or _tiny_model(out / "model", train_sources, options, echo)

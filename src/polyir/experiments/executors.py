@@ -2,8 +2,10 @@
 
 `execute_run` is the unit of work for every executor: it starts that process, appends its
 output to ``RUN_DIR/run.log`` and returns a small, picklable result.  The local executor
-runs it on a thread pool (``--jobs N``); the Ray executor submits the very same function
-as Ray tasks (``--executor ray``; a cluster needs a shared filesystem, docs/experiments.md).
+runs it on a thread pool (``--jobs N``), each run on its own GPU slot (`polyir.experiments.devices`);
+the Ray executor submits the very same function as Ray tasks that ask Ray for CPUs and GPUs
+(``--executor ray``; a cluster needs a shared filesystem, docs/experiments.md).  Either way a
+run's process sees only the GPUs it was given (``CUDA_VISIBLE_DEVICES``).
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..dirlock import lock_holder
 from ..errors import ConfigError
+from .devices import DevicePlan, DeviceSlots, gpu_env
 from .runner import ERROR_FILE, LOG_FILE
 
 EXECUTORS = ("local", "ray")
@@ -28,6 +32,7 @@ class RunResult:
     run_dir: str
     returncode: int
     seconds: float
+    message: str = ""  # why the run did not start (its error.txt belongs to another process then)
 
     @property
     def ok(self) -> bool:
@@ -35,6 +40,8 @@ class RunResult:
 
     def error(self) -> str:
         """The first line of the run's ``error.txt`` (or the exit status)."""
+        if self.message:
+            return self.message
         path = Path(self.run_dir) / ERROR_FILE
         if path.exists():
             lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
@@ -59,33 +66,53 @@ def worker_env(threads: int | None = None) -> dict[str, str]:
     return env
 
 
-def execute_run(run_dir: str, cwd: str, env: dict[str, str] | None = None) -> RunResult:
-    """Run one run in its own process; its output goes to ``RUN_DIR/run.log``."""
+def execute_run(run_dir: str, cwd: str, env: dict[str, str] | None = None,
+                command: list[str] | None = None) -> RunResult:
+    """Run one run in its own process (``command``, default `run_command`), which stops if this
+    one dies (``--parent-pid``, `polyir.experiments.parent_watch`); its output goes to
+    ``RUN_DIR/run.log``.  A run directory that another live process holds is left alone (not
+    even its log is touched)."""
     started = time.perf_counter()
+    holder = lock_holder(run_dir)
+    if holder is not None:
+        return RunResult(str(run_dir), 1, 0.0, f"run directory in use by another process ({holder}); not started")
     log_path = Path(run_dir) / LOG_FILE
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = env or worker_env()
+    command = [*(command or run_command(run_dir)), "--parent-pid", str(os.getpid())]
     with open(log_path, "ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log.write(f"\n==== {stamp} {' '.join(run_command(run_dir))}\n".encode())
+        devices = f" [CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']}]" if "CUDA_VISIBLE_DEVICES" in env else ""
+        log.write(f"\n==== {_stamp()} start, pid {os.getpid()}: {' '.join(command)}{devices}\n".encode())
         log.flush()
-        process = subprocess.run(run_command(run_dir), cwd=cwd, env=env or worker_env(), stdin=subprocess.DEVNULL,
-                                 stdout=log, stderr=subprocess.STDOUT, check=False)
-    return RunResult(str(run_dir), process.returncode, time.perf_counter() - started)
+        process = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, check=False)
+        seconds = time.perf_counter() - started
+        log.write(f"==== {_stamp()} end, exit status {process.returncode} after {seconds:.1f} s\n".encode())
+    return RunResult(str(run_dir), process.returncode, seconds)
+
+
+def _stamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
 
 
 def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path = ".", threads: int | None = None,
-                   on_start: Callable[[Path], None] | None = None) -> Iterator[RunResult]:
-    """Run on this machine, ``jobs`` at a time; results in order of completion."""
+                   on_start: Callable[[Path], None] | None = None, devices: DevicePlan | None = None,
+                   command: Callable[[Path], list[str]] = run_command) -> Iterator[RunResult]:
+    """Run on this machine, ``jobs`` at a time, each on a free slot of ``devices``; results in
+    order of completion."""
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     env = worker_env(threads)
     lock = threading.Lock()
+    slots = DeviceSlots(devices or DevicePlan())
 
     def task(run_dir: Path) -> RunResult:
-        if on_start is not None:
-            with lock:
-                on_start(run_dir)
-        return execute_run(str(run_dir), str(cwd), env)
+        with slots.device() as device_env:
+            if on_start is not None:
+                with lock:
+                    on_start(run_dir)
+            return execute_run(str(run_dir), str(cwd), {**env, **device_env}, command(run_dir))
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(task, d) for d in run_dirs]
@@ -99,10 +126,15 @@ def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path =
 
 
 def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: int = 1, cwd: str | Path = ".",
-                 threads: int | None = None, on_start: Callable[[Path], None] | None = None) -> Iterator[RunResult]:
-    """Submit `execute_run` as Ray tasks (``num_cpus = threads or 1`` each).  Without ``address`` a
-    local Ray instance with ``jobs`` CPUs is started; with one, the cluster must see ``cwd`` and the
-    sweep directory at the same paths (a shared filesystem) and have polyir installed."""
+                 threads: int | None = None, on_start: Callable[[Path], None] | None = None,
+                 gpus_per_run: float | None = None,
+                 command: Callable[[Path], list[str]] | None = None) -> Iterator[RunResult]:
+    """Submit `execute_run` as Ray tasks asking for ``num_cpus = threads or 1`` and ``num_gpus =
+    gpus_per_run`` (None: 1 when the cluster has GPUs, else 0; a fraction such as 0.5 puts two
+    runs on one GPU).  Without ``address`` a local Ray instance with ``jobs × threads`` CPUs (and
+    the machine's GPUs) is started; with one, the cluster must see ``cwd`` and the sweep
+    directory at the same paths (a shared filesystem) and have polyir installed.  ``command``
+    (default: `run_command`, built on the node that runs the task, with its Python)."""
     try:
         import ray
     except ImportError:
@@ -112,13 +144,16 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
         kwargs = {"address": address} if address else {"num_cpus": jobs * (threads or 1)}
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
     try:
-        remote = ray.remote(num_cpus=threads or 1, max_retries=0)(execute_run)
+        gpus = ray_gpus_per_run(gpus_per_run, ray.cluster_resources().get("GPU", 0.0))
+        remote = ray.remote(execute_ray_task).options(num_cpus=threads or 1, num_gpus=gpus, max_retries=0)
         env = worker_env(threads)
         pending = {}
         for run_dir in run_dirs:
             if on_start is not None:
                 on_start(run_dir)
-            pending[remote.remote(str(Path(run_dir).resolve()), str(Path(cwd).resolve()), env)] = run_dir
+            run_path = Path(run_dir).resolve()
+            argv = command(run_path) if command is not None else None
+            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), env, argv, gpus)] = run_dir
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
@@ -127,6 +162,26 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
     finally:
         if started_here:
             ray.shutdown()
+
+
+def execute_ray_task(run_dir: str, cwd: str, env: dict[str, str], command: list[str] | None,
+                     gpus: float) -> RunResult:
+    """`execute_run` inside a Ray task: the run's process sees the GPUs Ray assigned to the task
+    (none when the task asked for none)."""
+    import ray
+
+    return execute_run(run_dir, cwd, {**env, **gpu_env(ray.get_gpu_ids() if gpus else ())}, command)
+
+
+def ray_gpus_per_run(requested: float | None, cluster_gpus: float) -> float:
+    """GPUs a run asks Ray for; refuses requests the cluster can never grant (they would wait forever)."""
+    if requested is None:
+        return 1.0 if cluster_gpus >= 1 else 0.0
+    if requested < 0 or (requested > 1 and requested != int(requested)):
+        raise ConfigError(f"--gpus-per-run must be 0, a fraction below 1 or a whole number, got {requested}")
+    if requested > cluster_gpus:
+        raise ConfigError(f"--gpus-per-run {requested:g}: the Ray cluster has {cluster_gpus:g} GPU(s)")
+    return float(requested)
 
 
 def make_executor(name: str):

@@ -29,6 +29,8 @@ NOT_HASHED = ("out", "logging", "runtime.threads", "data.token_cache", "checkpoi
 HASHED_UNLESS_DEFAULT = {"eval.precision": "fp32"}
 EVAL_OPTIONS_HASHED_UNLESS_DEFAULT = {"precision": "fp32"}
 LEAKAGE_FORMATS = ("xquad-r", "mlqa-r", "lareqa")
+BASELINE_MODEL_KEYS = ("name_or_path", "prompts", "truncate_layers", "trust_remote_code")
+BASELINE_RUNTIME_KEYS = ("device", "threads")
 
 
 @dataclass(frozen=True)
@@ -117,14 +119,18 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
     runs: list[RunSpec] = []
     eval_dicts = tuple(e.to_dict() for e in spec.evaluate)
     checked: set[str] = set()
-    for model, data, extra in itertools.product(_or_base(spec.models), _or_base(spec.data), _extra_points(spec)):
+    points = itertools.product(_or_base(spec.variants), _or_base(spec.models), _or_base(spec.data), _extra_points(spec))
+    for variant, model, data, extra in points:
         for batch_size, seed, point in itertools.product(spec.batch_sizes, spec.seeds, spec.strategies):
-            axes = {"model": _label(model, spec.base, "model"), "data": _label(data, spec.base, "data"),
-                    "batch_size": batch_size, "seed": seed, "strategy": point.strategy, "alpha": point.alpha,
-                    "label": point.label, **dict(extra)}
-            overrides = [*(model.overrides if model else ()), *(data.overrides if data else ()),
-                         *_strategy_overrides(point), ("sampler.batch_size", batch_size), ("seed", seed), *extra]
+            axes = {"batch_size": batch_size, "seed": seed, "strategy": point.strategy, "alpha": point.alpha,
+                    "label": point.label, **({"variant": variant.label} if variant else {}), **dict(extra)}
+            overrides = [*(variant.overrides if variant else ()), *(model.overrides if model else ()),
+                         *(data.overrides if data else ()), *_strategy_overrides(point),
+                         ("sampler.batch_size", batch_size), ("seed", seed), *extra]
             train = build_train_dict(spec, overrides, where=f"{spec.source} (grid point {_describe(axes)}): base")
+            # labels of the model and data actually trained (a variant may change either)
+            axes = {"model": model.label if model else _model_label(train),
+                    "data": data.label if data else _data_label(train), **axes}
             _check_paths(train, checked, spec.source)
             runs.append(RunSpec("train", axes, train, eval_dicts, spec.select, spec.name))
     baselines = _baselines(spec, runs, eval_dicts) if spec.baseline else []
@@ -142,18 +148,17 @@ def _extra_points(spec: SweepSpec) -> Iterator[tuple[tuple[str, Any], ...]]:
         yield tuple(zip(keys, values))
 
 
-def _label(value, base: dict, axis: str) -> str:
-    if value is not None:
-        return value.label
-    if axis == "model":
-        return Path(str((base.get("model") or {}).get("name_or_path", "model")).rstrip("/")).name
-    sources = (base.get("data") or {}).get("sources") or []
-    return "+".join(_source_label(source) for source in sources) or "data"
+def _model_label(train: dict) -> str:
+    return Path(str(train["model"]["name_or_path"]).rstrip("/")).name
+
+
+def _data_label(train: dict) -> str:
+    return "+".join(_source_label(source) for source in train["data"]["sources"]) or "data"
 
 
 def _source_label(source) -> str:
     if isinstance(source, Mapping):
-        return str(source.get("name") or Path(str(source.get("path"))).name)
+        return str(source.get("name") or Path(str(source.get("path")).rstrip("/")).name.split(".")[0])
     name, sep, _ = str(source).partition("=")
     return name if sep and "/" not in name else Path(str(source).rstrip("/")).name.split(".")[0]
 
@@ -188,7 +193,10 @@ def _baselines(spec: SweepSpec, runs: list[RunSpec], eval_dicts: tuple[dict, ...
     for run in runs:
         axes = {"model": run.axes["model"], "strategy": "untrained", "alpha": None, "label": "untrained",
                 **{k: v for k, v in run.axes.items() if k.startswith("model.")}}
-        train = {"model": run.train["model"], "runtime": run.train["runtime"]}
+        # only what the untrained model's evaluation depends on: training-only options (lengths,
+        # frozen embeddings, dropout, precision) must not split one baseline into several
+        train = {"model": {k: v for k, v in run.train["model"].items() if k in BASELINE_MODEL_KEYS},
+                 "runtime": {k: v for k, v in run.train["runtime"].items() if k in BASELINE_RUNTIME_KEYS}}
         baseline = RunSpec("baseline", axes, train, eval_dicts, "final", spec.name)
         found.setdefault(baseline.hash, baseline)
     return list(found.values())

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..io import atomic_write_bytes, atomic_write_json, read_json
 from .grid import RunSpec
 
@@ -137,21 +138,34 @@ def write_record(run_dir: str | Path, record: RunRecord) -> Path:
 def read_record(run_dir: str | Path) -> RunRecord:
     run_dir = Path(run_dir)
     doc = read_json(run_dir / RECORD_FILE)
-    if doc.get("schema") != RECORD_SCHEMA:
-        raise InputError(f"not a run record (schema {doc.get('schema')!r}, expected {RECORD_SCHEMA})",
+    if not isinstance(doc, dict) or doc.get("schema") != RECORD_SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(f"not a run record (schema {found!r}, expected {RECORD_SCHEMA})",
                          path=run_dir / RECORD_FILE)
     try:
         with np.load(run_dir / MATRIX_FILE, allow_pickle=False) as npz:
             matrices = [Matrix(e["eval_set"], e["kind"], e["measure"], tuple(npz[f"{e['key']}_settings"].tolist()),
                                tuple(npz[f"{e['key']}_questions"].tolist()), npz[e["key"]]) for e in doc["matrices"]]
-    except (OSError, KeyError, ValueError) as err:
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as err:
         raise InputError(f"cannot read per-query matrices: {err}", path=run_dir / MATRIX_FILE) from None
-    return RunRecord(RunSpec.from_dict(doc["spec"]), doc["train_summary"], doc["timings"], doc["metrics"],
-                     doc["bias"], matrices, doc.get("info", {}))
+    try:
+        return RunRecord(RunSpec.from_dict(doc["spec"]), doc["train_summary"], doc["timings"], doc["metrics"],
+                         doc["bias"], matrices, doc.get("info", {}))
+    except ConfigError as err:
+        raise InputError(str(err), path=run_dir / RECORD_FILE) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"not a run record: {type(err).__name__}: {err}", path=run_dir / RECORD_FILE) from None
 
 
 def has_record(run_dir: str | Path) -> bool:
-    return (Path(run_dir) / RECORD_FILE).is_file()
+    """Whether the run finished (its record is written); a record that is a directory or a broken
+    link is an error, not a run to repeat."""
+    path = Path(run_dir) / RECORD_FILE
+    if path.is_file():
+        return True
+    if path.exists() or path.is_symlink():
+        raise InputError("not a run record: " + ("a directory" if path.is_dir() else "a broken link"), path=path)
+    return False
 
 
 def _json_safe(obj):

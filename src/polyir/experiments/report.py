@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..io import atomic_write_text
+from ..io import atomic_write_text, output_directory
 from . import plots
 from .analysis import KINDS, RANK_DISTANCE, Analysis, Cell, Condition, Test, analyse
 from .claims import format_p, headline, summary_lines
@@ -36,14 +36,14 @@ class ReportFiles:
 def write_report(db_path: str | Path, out_dir: str | Path, *, reference: str | None = None,
                  measures: Sequence[str] = ("AP",), n_resamples: int = 10_000, seed: int = 0,
                  all_pairs: bool = False, alpha: float = 0.05, title: str | None = None) -> ReportFiles:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output_directory(out_dir, create=False)  # a bad --out fails before the analysis
     with ResultsStore(db_path, create=False) as store:
         reference = reference or store.get_meta("reference") or "hybrid(0.5)"
         analysis = analyse(store, reference=reference, measures=measures, n_resamples=n_resamples, seed=seed,
                            all_pairs=all_pairs, alpha=alpha)
         tables = SeedTables(store, analysis)
         sweep = ", ".join(sorted({r["sweep"] for r in analysis.runs}))
+    out = output_directory(out_dir)  # only once the database read well: a refused one leaves nothing behind
     figures = _figures(analysis, tables, out)
     parts, summary = _body(analysis, tables, figures, out)
     header = _overview(analysis, Path(db_path), title or f"Sweep report: {sweep}")
@@ -212,17 +212,31 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
                 if path:
                     parts.append(f"![{caption}]({path.name})")
                     if kind == "alpha":
-                        parts.append(ERROR_BARS)
+                        parts.append(error_bars_caption(analysis, [c], eval_set, measure))
+        groups = _batch_groups(analysis)
         for (kind, es, key), path in figures.items():
             if kind == "batch" and es == eval_set and path:
                 parts += [f"## {eval_set}: {measure} vs batch size ({key.describe(('model', 'data', 'extra'))})",
-                          f"![{measure} vs batch size]({path.name})", ERROR_BARS]
-    parts += ["## Runs", _runs_table(analysis)]
+                          f"![{measure} vs batch size]({path.name})",
+                          error_bars_caption(analysis, groups[key], eval_set, measure)]
+    parts += ["## Runs", _runs_table(analysis), *leakage_note(analysis)]
     return parts, summary
 
 
-ERROR_BARS = ("_Error bars: 95% Student-t interval of the mean across seeds (wide with few seeds: t = 4.30 for "
-              "3 seeds). The paired per-question tests in the tables above are the sharper comparison._")
+def error_bars_caption(analysis: Analysis, conditions: Sequence[Condition], eval_set: str, measure: str) -> str:
+    """What a figure's error bars are, with the t quantile for the numbers of seeds it shows."""
+    from scipy.stats import t
+
+    seeds = sorted({cell.n for c in conditions for s in analysis.systems[c] if s != "untrained" for kind in KINDS
+                    for cell in [analysis.cell(c, s, eval_set, kind, measure)] if cell is not None})
+    several = [n for n in seeds if n > 1]
+    if not several:
+        return "_One seed per point: no error bars. The paired per-question tests in the tables above compare " \
+               "the strategies._"
+    quantiles = ", ".join(f"t = {t.ppf(0.975, n - 1):.2f} for {n} seeds" for n in several)
+    single = "; points from one seed have none" if 1 in seeds else ""
+    return (f"_Error bars: 95% Student-t interval of the mean across seeds ({quantiles}: wide with few seeds"
+            f"{single}). The paired per-question tests in the tables above are the sharper comparison._")
 
 
 def _runs_table(analysis: Analysis) -> str:
@@ -237,6 +251,30 @@ def _runs_table(analysis: Analysis) -> str:
                      _num_or(r["share_items_cross"], "{:.2f}"), _num_or(fallback, "{:.2f}"),
                      _num_or(r["leakage_dropped_groups"])])
     return _table(header, rows)
+
+
+LEAK_REASONS = {"id": "the same question id", "question": "the same question text",
+                "passage": "the same answer text (a sentence or passage that is also an evaluation candidate)",
+                "contained": "an answer text contained in an evaluation paragraph"}
+
+
+def leakage_note(analysis: Analysis) -> list[str]:
+    """Why the runs table shows dropped groups: what the leakage guard removed, per training data."""
+    dropped: dict[str, dict] = {}
+    for r in analysis.runs:
+        if (r["leakage"] or {}).get("dropped_groups"):
+            dropped.setdefault(str(r["data"] or "–"), r["leakage"])
+    if not dropped:
+        return []
+    lines = []
+    for data, leak in sorted(dropped.items()):
+        reasons = "; ".join(f"{n} by {LEAK_REASONS.get(reason, reason)}"
+                            for reason, n in sorted((leak.get("groups_by_reason") or {}).items()))
+        lines.append(f"- {data}: {leak['dropped_groups']} groups ({leak.get('dropped_pairs', '?')} pairs, every "
+                     f"language of a group) left out" + (f": {reasons}" if reasons else ""))
+    return ["**Leakage guard.** Training groups that share text with an evaluation set are left out of training "
+            "(`data.exclude`, which a sweep fills with its evaluation sets), so no evaluation question or answer is "
+            "seen in training:", "\n".join(lines)]
 
 
 def _num_or(value, fmt: str = "{}") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
 import platform
 import shutil
 import time
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..config import set_dotted
-from ..errors import InputError
+from ..dirlock import DirectoryLock
+from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
 from ..stages import StageClock, seconds_since_process_start
+from ..train.model_card import CardEvaluation, read_model_card, write_model_card
 from .grid import RunSpec
 from .record import RunRecord, evaluation_rows, has_record, read_record, write_record
 from .spec import EvalSetSpec
@@ -36,7 +39,7 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
     """Write ``spec.json`` (once; an existing one must describe the same run)."""
     path = Path(run_dir) / SPEC_FILE
     if path.exists():
-        existing = RunSpec.from_dict(read_json(path))
+        existing = read_spec(path)
         if existing.hash != spec.hash:
             raise InputError(f"holds run {existing.hash}, not {spec.hash}", path=path)
         return path
@@ -47,8 +50,21 @@ def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
 def load_spec(run_dir: str | Path) -> RunSpec:
     path = Path(run_dir) / SPEC_FILE
     if not path.exists():
+        if path.is_symlink():
+            raise InputError("cannot read it: a broken link", path=path)
         raise InputError("not a sweep run directory (no spec.json)", path=run_dir)
-    return RunSpec.from_dict(read_json(path))
+    return read_spec(path)
+
+
+def read_spec(path: Path) -> RunSpec:
+    """A run's ``spec.json``; a file that is not one is an `InputError` naming it."""
+    doc = read_json(path)
+    try:
+        return RunSpec.from_dict(doc)
+    except ConfigError as err:
+        raise InputError(str(err), path=path) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"not a run spec (written by polyir sweep): {type(err).__name__}: {err}", path=path) from None
 
 
 def run_status(run_dir: str | Path) -> str:
@@ -67,15 +83,17 @@ def run_status(run_dir: str | Path) -> str:
 def run_one(run_dir: str | Path, *, progress: bool = True) -> RunRecord:
     """Train and evaluate the run described by ``run_dir/spec.json``; write its record."""
     run_dir = Path(run_dir)
-    if has_record(run_dir):
-        return read_record(run_dir)
     spec = load_spec(run_dir)
-    (run_dir / ERROR_FILE).unlink(missing_ok=True)
-    try:
-        return _run(spec, run_dir, progress)
-    except Exception as err:
-        atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
-        raise
+    # first the lock: a process that finds the run in use touches nothing in it (not even error.txt)
+    with DirectoryLock(run_dir, "sweep run directory"):
+        if has_record(run_dir):
+            return read_record(run_dir)
+        (run_dir / ERROR_FILE).unlink(missing_ok=True)
+        try:
+            return _run(spec, run_dir, progress)
+        except Exception as err:
+            atomic_write_text(run_dir / ERROR_FILE, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}")
+            raise
 
 
 def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
@@ -93,6 +111,9 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
         rows, bias_rows, mats, info = evaluate_stage(spec, eval_set, model, run_dir / "eval" / eval_set.name,
                                                      clock=clock, source=str(model_path))
         metrics, bias, matrices, details[eval_set.name] = metrics + rows, bias + bias_rows, matrices + mats, info
+    if spec.kind == "train":
+        add_evaluations_to_card(model_path, spec, run_dir)
+        clock.mark("model card")
     done = time.perf_counter()
     from .. import __version__
 
@@ -102,7 +123,7 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
                "train_stages": (summary or {}).get("stage_seconds", {})}
     record = RunRecord(spec, summary, timings, metrics, bias, matrices,
                        {"host": platform.node(), "polyir_version": __version__, "model": str(model_path),
-                        "evaluation": details})
+                        "evaluation": details, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
     write_record(run_dir, record)
     clock.mark("write record")
     # checkpoints only serve resuming; once the record exists the run is never resumed again
@@ -135,6 +156,20 @@ def _import_libraries() -> None:
     import sentence_transformers  # noqa: F401
     import torch  # noqa: F401
     import transformers  # noqa: F401
+
+
+def add_evaluations_to_card(model_dir: str | Path, spec: RunSpec, run_dir: Path) -> None:
+    """Put the run's evaluation sets and the commands that reproduce it into the model's card."""
+    card = read_model_card(model_dir)
+    if card is None:  # a model trained before polyir wrote cards
+        return
+    evaluations = [CardEvaluation.from_metrics(read_json(run_dir / "eval" / e.name / "metrics.json"), name=e.name,
+                                               source=f"{e.data.dataset} {e.data.data_dir}", how="sweep evaluation")
+                   for e in spec.eval_sets]
+    reproduce = (f"# sweep run {spec.hash} ({spec.axes.get('label')}): the training alone\n"
+                 "polyir train --config config.yaml --out OUT\n"
+                 f"# training and evaluation, from the run's spec.json\npolyir sweep --run-one {run_dir}")
+    write_model_card(model_dir, dataclasses.replace(card.with_evaluations(evaluations), reproduce=reproduce))
 
 
 def train_stage(spec: RunSpec, run_dir: Path, *, progress: bool = True) -> tuple[dict[str, Any], Any]:

@@ -16,11 +16,11 @@ from typing import Any, Mapping
 from ..config import from_dict, load_yaml, to_dict
 from ..errors import ConfigError
 from ..evaluate.pipeline import EvalData, EvalOptions
+from ..sampling import STRATEGY_NAMES, strategy_label
 
 SWEEP_KEYS = ("name", "out", "base", "grid", "evaluate", "baseline", "select", "reference", "guard_leakage")
-GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set")
+GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set", "variant")
 SELECT_MODES = ("final", "best")
-STRATEGY_NAMES = {"mono": "X-X-mono", "cross": "X-Y"}
 _LABEL = re.compile(r"^(hybrid|mixed)\s*[(:=]\s*([0-9.]+)\s*\)?$")
 
 
@@ -34,9 +34,7 @@ class StrategyPoint:
     @property
     def label(self) -> str:
         """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)`` (the names used in reports)."""
-        if self.alpha is None:
-            return STRATEGY_NAMES.get(self.strategy, self.strategy)
-        return f"{self.strategy}({self.alpha:g})"
+        return strategy_label(self.strategy, self.alpha)
 
 
 def parse_strategy_label(text: str) -> StrategyPoint:
@@ -90,6 +88,7 @@ class SweepSpec:
     data: tuple[AxisValue, ...]
     extra_axes: tuple[tuple[str, tuple[Any, ...]], ...]
     evaluate: tuple[EvalSetSpec, ...]
+    variants: tuple[AxisValue, ...] = ()  # named sets of dotted overrides (an ablation path, not a product)
     name: str = "sweep"
     baseline: bool = True  # also evaluate each untrained model (one "untrained" row per model)
     select: str = "final"  # which trained model is evaluated: final | best (by eval.metric on eval.dev)
@@ -123,6 +122,8 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
         raise ConfigError(f"{source}.grid: expected a mapping of axes")
     _check_keys(grid, GRID_KEYS, f"{source}.grid")
     sampler = base.get("sampler") or {}
+    if not isinstance(sampler, Mapping):
+        raise ConfigError(f"{source}.base.sampler: expected a mapping, got {sampler!r}")
     select = data.get("select", "final")
     if select not in SELECT_MODES:
         raise ConfigError(f"{source}.select: must be one of {SELECT_MODES}, got {select!r}")
@@ -131,12 +132,13 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
     spec = SweepSpec(
         out=Path(str(data["out"])), base=dict(base),
         strategies=parse_strategies(grid.get("strategy"), sampler, f"{source}.grid.strategy"),
-        batch_sizes=_int_list(grid.get("batch_size", sampler.get("batch_size", 100)), f"{source}.grid.batch_size"),
-        seeds=_int_list(grid.get("seed", base.get("seed", 0)), f"{source}.grid.seed", minimum=0),
+        batch_sizes=_int_list(*_axis_or_base(grid, "batch_size", sampler, "sampler.batch_size", 100, source)),
+        seeds=_int_list(*_axis_or_base(grid, "seed", base, "seed", 0, source), minimum=0),
         models=_axis_values(grid.get("model"), "model", f"{source}.grid.model"),
         data=_axis_values(grid.get("data"), "data", f"{source}.grid.data"),
         extra_axes=_extra_axes(grid.get("set") or {}, f"{source}.grid.set"),
         evaluate=parse_eval_sets(data.get("evaluate"), f"{source}.evaluate"),
+        variants=parse_variants(grid.get("variant"), f"{source}.grid.variant"),
         name=str(data.get("name") or Path(source).stem), baseline=_bool(data, "baseline", True, source),
         select=select, reference=reference, guard_leakage=_bool(data, "guard_leakage", True, source),
         source=source)
@@ -144,6 +146,14 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
 
     expand(spec)
     return spec
+
+
+def _axis_or_base(grid: Mapping[str, Any], axis: str, section: Mapping[str, Any], base_key: str, default: Any,
+                  source: str) -> tuple[Any, str]:
+    """The grid's values for ``axis``, else the base's one value; with where it was written."""
+    if axis in grid:
+        return grid[axis], f"{source}.grid.{axis}"
+    return section.get(base_key.rpartition(".")[2], default), f"{source}.base.{base_key}"
 
 
 def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
@@ -266,6 +276,29 @@ def _extra_axes(value: Any, where: str) -> tuple[tuple[str, tuple[Any, ...]], ..
             raise ConfigError(f"{where}.{key}: empty list")
         axes.append((str(key), values))
     return tuple(axes)
+
+
+def parse_variants(value: Any, where: str) -> tuple[AxisValue, ...]:
+    """``grid.variant``: a list of ``{name: LABEL, DOTTED.KEY: VALUE, ...}``.  Each entry is one
+    named configuration (its overrides applied together), so a list of variants walks from one
+    regime to another one factor at a time instead of crossing every factor with every other."""
+    if value is None:
+        return ()
+    items = []
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]"
+        if not isinstance(item, Mapping) or not item.get("name"):
+            raise ConfigError(f"{at}: expected a mapping with a 'name' and dotted options, "
+                              "e.g. {name: trained-embeddings, model.freeze_embeddings: false}")
+        overrides = {k: v for k, v in item.items() if k != "name"}
+        for key in overrides:
+            if str(key).split(".")[0] in ("out", "seed") or key in ("sampler.strategy", "sampler.alpha",
+                                                                   "sampler.batch_size"):
+                raise ConfigError(f"{at}.{key}: this option has its own axis (strategy, batch_size, seed) or is fixed")
+        items.append(AxisValue(str(item["name"]), tuple((str(k), v) for k, v in overrides.items())))
+    if not items:
+        raise ConfigError(f"{where}: empty list")
+    return _unique(items, where, lambda a: a.label)
 
 
 def parse_eval_sets(value: Any, where: str) -> tuple[EvalSetSpec, ...]:

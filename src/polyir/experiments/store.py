@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import InputError
+from ..io import output_file
 from .record import Matrix, RunRecord, dumps
 
 SCHEMA_VERSION = "1"
@@ -80,23 +81,59 @@ def decode_values(blob: bytes, shape: tuple[int, int]) -> np.ndarray:
 
 
 class ResultsStore:
-    """``with ResultsStore(path) as store: store.record(record)``; readers use the query methods."""
+    """``with ResultsStore(path) as store: store.record(record)``; readers use the query methods.
+
+    ``create=False`` opens an existing database read-only (SQLite ``mode=ro``): a reader such as
+    ``polyir report`` never modifies the file it is given, and refuses one that is not a polyir
+    results database (another program's SQLite file, a 0-byte file, a text file)."""
 
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise InputError("results database not found", path=self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.readonly = not create
+        if self.readonly:
+            if not self.path.is_file():
+                raise InputError("results database not found" if not self.path.exists() else
+                                 "not a results database (it is a directory)", path=self.path)
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                        isolation_level=None)
+        else:
+            output_file(self.path)
+            self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA foreign_keys = ON")
         try:
-            self._create()
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if self.readonly:
+                self._check_schema()
+                self._check_integrity()
+            else:
+                self._create()
         except sqlite3.DatabaseError as err:
             self.conn.close()
             raise InputError(f"not a polyir results database: {err}", path=self.path) from None
+        except InputError:
+            self.conn.close()
+            raise
+
+    def _check_schema(self) -> None:
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        missing = [t for t in ("meta", "runs", "metrics", "bias", "per_query", "question_lists", "macro")
+                   if t not in tables]
+        if missing:
+            raise InputError(f"not a polyir results database (no table {missing[0]!r}; polyir sweep and polyir demo "
+                             "write them)", path=self.path)
+        self._check_version()
+
+    def _check_integrity(self) -> None:
+        """A truncated or overwritten database opens fine and fails mid-report: check its pages first
+        (``quick_check`` reads every page once: well under a second for a study's database)."""
+        problem = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if problem != "ok":
+            raise InputError(f"damaged results database (SQLite quick_check: {problem})", path=self.path)
 
     def _create(self) -> None:
+        if self.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            self._check_schema()  # an existing database must be ours: another program's gets nothing added
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in SCHEMA.split(";"):
@@ -107,9 +144,14 @@ class ResultsStore:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        found = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        if found != SCHEMA_VERSION:
-            raise InputError(f"results database schema {found}, this polyir writes {SCHEMA_VERSION}", path=self.path)
+        self._check_version()
+
+    def _check_version(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            found = "none" if row is None else row[0]
+            raise InputError(f"results database schema {found}, this polyir reads and writes {SCHEMA_VERSION}",
+                             path=self.path)
 
     def close(self) -> None:
         self.conn.close()

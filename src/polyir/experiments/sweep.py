@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..dirlock import DirectoryLock
 from ..errors import ConfigError, PolyirError
+from ..io import output_directory
+from .devices import DevicePlan, parse_devices
 from .executors import RunResult, make_executor, run_command
 from .grid import RunSpec, expand
 from .record import RunRecord, has_record, read_record
@@ -101,14 +104,20 @@ def collect(spec: SweepSpec, store: ResultsStore, echo: Callable[[str], None] | 
     return added
 
 
-def run_sweep(spec: SweepSpec, *, jobs: int = 1, executor: str = "local", ray_address: str | None = None,
+def run_sweep(spec: SweepSpec, *, jobs: int | None = 1, executor: str = "local", ray_address: str | None = None,
               only: Sequence[str] = (), threads: int | None = None, cwd: str | Path = ".",
-              echo: Callable[[str], None] | None = None) -> SweepOutcome:
+              echo: Callable[[str], None] | None = None, devices: DevicePlan | None = None,
+              gpus_per_run: float | None = None) -> SweepOutcome:
     """Execute every pending run; each finished run is recorded at once.  Finished runs are
-    skipped, interrupted ones resume; a failed run is reported and the others go on."""
+    skipped, interrupted ones resume; a failed run is reported and the others go on.
+
+    Local executor: ``devices`` (default: the visible GPUs, `parse_devices`) gives each concurrent
+    run its own GPU slot; ``jobs=None`` runs one per slot.  Ray: ``gpus_per_run`` per task."""
+    execute, jobs, placement = executor_setup(executor, jobs, devices, gpus_per_run, ray_address)
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
-    with ResultsStore(spec.db_path) as store:
+    output_directory(spec.out)
+    with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         store.set_meta("reference", spec.reference)
         outcome.collected = len(collect(spec, store, echo))
         planned = plan_sweep(spec, store, only)
@@ -129,13 +138,27 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, executor: str = "local", ray_ad
             resumed = " (resuming)" if p.status in ("partial", "failed") else ""
             echo(f"[{counter['started']}/{total}] start {p.spec.hash} {_describe(p.spec)}{resumed}")
 
-        execute = make_executor(executor)
-        kwargs = {"address": ray_address} if executor == "ray" else {}
         results = execute([p.run_dir for p in pending], jobs=jobs, cwd=cwd, threads=threads, on_start=on_start,
-                          **kwargs)
+                          **placement)
         for done, result in enumerate(results, 1):
             _finish(store, by_hash[Path(result.run_dir).name], result, outcome, echo, f"[{done}/{total}]")
     return outcome
+
+
+def executor_setup(executor: str, jobs: int | None, devices: DevicePlan | None, gpus_per_run: float | None,
+                   ray_address: str | None) -> tuple[Callable, int, dict]:
+    """The executor function, the number of concurrent runs and the placement options it takes."""
+    execute = make_executor(executor)
+    if executor == "ray":
+        if devices is not None:
+            raise ConfigError("--devices / --runs-per-device place runs of the local executor; with --executor ray "
+                              "use --gpus-per-run (Ray assigns the GPUs)")
+        return execute, jobs or 1, {"address": ray_address, "gpus_per_run": gpus_per_run}
+    if gpus_per_run is not None:
+        raise ConfigError("--gpus-per-run is for --executor ray; the local executor takes --devices and "
+                          "--runs-per-device")
+    plan, jobs = (devices if devices is not None else parse_devices(None)).for_jobs(jobs)
+    return execute, jobs, {"devices": plan}
 
 
 def _finish(store: ResultsStore, planned: PlannedRun, result: RunResult, outcome: SweepOutcome,

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import ConfigError
 
 STRATEGIES = ("mono", "cross", "hybrid", "mixed")
+STRATEGY_NAMES = {"mono": "X-X-mono", "cross": "X-Y"}  # the paper's names of the two end points
 LANGUAGE_WEIGHTINGS = ("uniform", "size")
 
 
@@ -73,9 +74,24 @@ class SamplerConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
+    def label(self) -> str:
+        """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)``; a schedule ``hybrid(0.2->0.8)``."""
+        if self.strategy in STRATEGY_NAMES:
+            return strategy_label(self.strategy)
+        return strategy_label(self.strategy, self.alpha, self.alpha_end)
+
+    @property
     def mono_probability(self) -> float:
         """α as the strategies use it: mono is α = 1, cross is α = 0."""
         return {"mono": 1.0, "cross": 0.0}.get(self.strategy, self.alpha)
+
+
+def strategy_label(strategy: str, alpha: float | None = None, alpha_end: float | None = None) -> str:
+    """The name reports use for a strategy and its α (one spelling everywhere, from configs to tables)."""
+    if alpha is None:
+        return STRATEGY_NAMES.get(strategy, strategy)
+    end = f"->{alpha_end:g}" if alpha_end is not None else ""
+    return f"{strategy}({alpha:g}{end})"
 
 
 def alpha_at(config: SamplerConfig, steps: np.ndarray, total_steps: int | None) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..config import dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
+from ..config import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
 from ..encode import PRECISIONS as EVAL_PRECISIONS
 from ..errors import ConfigError
 from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
@@ -202,8 +202,11 @@ class RuntimeConfig:
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
     length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts
     bucket_overhead: int | None = None  # cost of one more forward pass in padded tokens (None: 32768 / hidden)
+    fast_dropout: bool | str = "auto"  # auto (= true on CPU) | true | false: train/cpu_dropout.py
 
     def __post_init__(self) -> None:
+        if self.fast_dropout not in (True, False, "auto"):
+            raise ConfigError(f"runtime.fast_dropout must be true, false or auto, got {self.fast_dropout!r}")
         if self.length_buckets not in (True, False, "auto"):
             raise ConfigError(f"runtime.length_buckets must be true, false or auto, got {self.length_buckets!r}")
         _positive_or_none("runtime.bucket_overhead", self.bucket_overhead)
@@ -314,6 +317,7 @@ def build_config(data: Mapping[str, Any], overrides: Sequence[str] = (), *, wher
     data = dict(data)
     for text in overrides:
         key, value = parse_override(text)
+        check_override(TrainConfig, key, value, f"--set {text}")
         data = set_dotted(data, key, value)
     return from_dict(TrainConfig, data, where=where)
 

@@ -37,9 +37,16 @@ class TrainingData:
         c = self.collection
         per_dataset = Counter(p.dataset for p in c.pairs)
         per_language = Counter(p.lang for p in c.pairs)
+        per_dataset_language = Counter((p.dataset, p.lang) for p in c.pairs)
+        groups = Counter(dataset for dataset, _ in c.group_keys)
         return {"pairs": len(c), "groups": c.n_groups, "languages": list(c.languages),
                 "datasets": list(c.datasets), "pairs_per_dataset": dict(sorted(per_dataset.items())),
                 "pairs_per_language": dict(sorted(per_language.items())),
+                "per_dataset": {name: {"groups": groups[name], "pairs": per_dataset[name],
+                                       "pairs_per_language": {lang: per_dataset_language[name, lang]
+                                                              for lang in c.languages
+                                                              if per_dataset_language[name, lang]}}
+                                for name in c.datasets},
                 "leakage": self.leakage.to_dict() if self.leakage else None, "import_stats": self.import_stats}
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..model import Prompts
+from ..textclip import clip_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -65,7 +66,11 @@ class Featurizer:
         if self.max_length[kind] is not None:
             kwargs["max_length"] = self.max_length[kind]
         self.tokenized_texts += len(texts)
-        return self.module.preprocess(list(texts), prompt=self.prompts.for_kind(kind) or None, **kwargs)
+        return self.module.preprocess(self._clipped(texts, kind), prompt=self.prompts.for_kind(kind) or None, **kwargs)
+
+    def _clipped(self, texts: Sequence[str], kind: str) -> list[str]:
+        """Over-long texts cut before tokenisation without changing their tokens (`polyir.textclip`)."""
+        return clip_texts(texts, self._tokenizer, self.max_length[kind] or self.module.max_seq_length)
 
     def features(self, texts: Sequence[str], kind: str) -> dict:
         rows = self.rows(texts, kind)
@@ -190,7 +195,8 @@ class Featurizer:
     def _encode_ids(self, texts: list[str], kind: str) -> list[Rows]:
         prompt = self.prompts.for_kind(kind)
         limit = self.max_length[kind] or self.module.max_seq_length
-        encoded = self._tokenizer([prompt + t for t in texts], truncation="longest_first", max_length=limit,
+        encoded = self._tokenizer([prompt + t for t in self._clipped(texts, kind)], truncation="longest_first",
+                                  max_length=limit,
                                   return_attention_mask=False,
                                   return_token_type_ids="token_type_ids" in self._names)
         return [tuple(np.asarray(encoded[name][i], dtype=np.int32) for name in self._names)

@@ -2,9 +2,10 @@
 
 Every record is one JSON object with an ``event`` (``start``, ``train``, ``eval``,
 ``checkpoint``, ``resume``, ``stop``, ``end``) and the ``step`` it belongs to.  A resumed
-run appends: records of steps after its checkpoint that the killed run had written are
-followed by a ``resume`` record, and readers keep the last record per (event, step).
-Only the main process (rank 0) writes.
+run first cuts the log back to its checkpoint (the records of later steps, which the
+interrupted run wrote and the resumed run writes again, and a line cut short by a kill),
+then appends from a ``resume`` record: every (event, step) appears once.  A run that
+starts again from step 0 starts a new log.  Only the main process (rank 0) writes.
 """
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io import atomic_write_text
 from .config import LoggingConfig, TrainConfig
+
+LOG_FILE = "log.jsonl"
 
 
 class RunLogger:
-    def __init__(self, out: Path, config: LoggingConfig, *, enabled: bool = True):
+    """``resume_step``: the step of the checkpoint a resumed run continues from (None: a run
+    that starts at step 0, which replaces any earlier log in ``out``)."""
+
+    def __init__(self, out: Path, config: LoggingConfig, *, enabled: bool = True, resume_step: int | None = None):
         self.enabled = enabled
         self._file = None
         self._tensorboard = None
@@ -27,9 +34,14 @@ class RunLogger:
         if not enabled:
             return
         out.mkdir(parents=True, exist_ok=True)
-        self._file = open(out / "log.jsonl", "a", encoding="utf-8")
+        path = out / LOG_FILE
+        if resume_step is None:
+            path.unlink(missing_ok=True)
+        else:
+            truncate_log(path, resume_step)
+        self._file = open(path, "a", encoding="utf-8")
         if config.tensorboard:
-            self._tensorboard = _tensorboard_writer(out / "tensorboard")
+            self._tensorboard = _tensorboard_writer(out / "tensorboard", resume_step)
         if config.mlflow:
             self._mlflow = _mlflow_run(config, out)
 
@@ -66,12 +78,32 @@ class RunLogger:
             self._mlflow = None
 
 
-def _tensorboard_writer(path: Path):
+def truncate_log(path: Path, step: int) -> int:
+    """Keep the records up to the checkpoint at ``step`` (not an earlier ``resume`` from it),
+    atomically; returns how many records were dropped."""
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            keep = record["step"] < step or (record["step"] == step and record["event"] != "resume")
+        except (ValueError, KeyError, TypeError):  # a line cut short by a kill, or not ours
+            keep = False
+        kept += [line] if keep else []
+        dropped += 0 if keep else 1
+    if dropped:
+        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+    return dropped
+
+
+def _tensorboard_writer(path: Path, resume_step: int | None):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         raise ConfigError("logging.tensorboard needs the tensorboard package: pip install 'polyir[tensorboard]'") from None
-    return SummaryWriter(str(path))
+    # purge_step: TensorBoard hides the interrupted run's events after the checkpoint, as log.jsonl drops them
+    return SummaryWriter(str(path), purge_step=None if resume_step is None else resume_step + 1)
 
 
 def _mlflow_run(config: LoggingConfig, out: Path):

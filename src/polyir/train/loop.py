@@ -7,6 +7,8 @@ checkpoint -> save the final model and the summary.  See docs/training.md.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -16,10 +18,11 @@ from typing import Callable
 
 import torch
 
+from ..dirlock import DirectoryLock
 from ..distributed import DistContext, init_distributed
 from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
@@ -32,10 +35,11 @@ from .embedding_grad import EmbeddingGradBuffer
 from .evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
 from .logging import RunLogger
+from .model_card import card_files, set_card_data, training_card, write_model_card
 from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
 from .resume import check_resumable, finished_run, restore
-from .setup import (bucketing, encoder, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
+from .setup import (bucketing, encoder, fast_dropout, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
                     tokenize_upfront, wrap)
 from .summary import Selection, TrainSummary
 
@@ -62,11 +66,18 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     bad configuration or data.
     """
     started = time.perf_counter()
-    clock = StageClock("train")
     if not config.out:
         raise ConfigError("no output directory: set 'out' in the configuration or pass --out")
-    out = Path(config.out)
+    out = output_directory(config.out, create=False)  # a bad 'out' fails before data and model are loaded
     ctx = init_distributed(device=None if config.runtime.device == "auto" else config.runtime.device)
+    # the main process holds OUT for the whole run: a second process on it is refused (docs/guarantees.md)
+    with DirectoryLock(out, "training output directory") if ctx.is_main else contextlib.nullcontext():
+        return _train(config, out, ctx, started, resume=resume, progress=progress, callback=callback)
+
+
+def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, resume: bool, progress: bool,
+           callback: Callable[[StepInfo], bool | None] | None) -> TrainSummary:
+    clock = StageClock("train")
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None
@@ -88,6 +99,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
     loaded = load_training_model(config.model, device=str(ctx.device),
                                  source=checkpoint.model_dir if checkpoint else None)
     module = loaded.module
+    fast_dropout(config, module, ctx.device)
     clock.mark("load model")
     prompts = resolve_prompts(config.model.prompts, module)
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
@@ -111,7 +123,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
                    selection=selection) if checkpoint else 0
 
     # ---- logging and evaluation
-    logger = RunLogger(out, config.logging, enabled=ctx.is_main)
+    logger = RunLogger(out, config.logging, enabled=ctx.is_main, resume_step=step if checkpoint else None)
     if ctx.is_main:
         atomic_write_text(out / "config.yaml", config.to_yaml())
         logger.log_config(config)
@@ -219,14 +231,9 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         if embedding_grad is not None:
             embedding_grad.detach()
 
-    # ---- the final model and the summary
+    # ---- the summary, the final model and the model cards
     clock.mark("steps")
-    final = None
-    if stopped != "callback":
-        final = out / "final"
-        if ctx.is_main:
-            save_model(module, final, config)
-    clock.mark("save final model")
+    final = out / "final" if stopped != "callback" else None
     best = out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
     summary = TrainSummary(
         out=out, final_model=final, best_model=best, steps=step, total_steps=total_steps,
@@ -235,14 +242,32 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
         sampling=sampler.stats.summary(), language_pairs=sampler.stats.pair_table(), data=data.describe(),
         parameters=count_parameters(module), resumed_from=checkpoint.step if checkpoint else None,
         seconds=time.perf_counter() - started, train_seconds=train_seconds,
-        pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0,
-        stage_seconds=clock.rounded())
+        pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0)
+    if ctx.is_main:
+        _save_with_cards(module, config, summary, selection)
+    clock.mark("save final model")
+    summary = dataclasses.replace(summary, stage_seconds=clock.rounded())
     if ctx.is_main:
         atomic_write_json(out / "summary.json", summary.to_dict())
         logger.log("stop" if stopped == "callback" else "end", step, {"stopped": stopped})
     logger.close()
     ctx.barrier()
     return summary
+
+
+def _save_with_cards(module, config: TrainConfig, summary: TrainSummary, selection: Selection) -> None:
+    """The final model with its card, and the card of the best checkpoint (saved during training)."""
+    if summary.final_model is not None:
+        card = training_card(config, summary, selected=f"the final model, after step {summary.steps}",
+                             dev_metrics=selection.last_metrics, dev_step=summary.steps)
+        set_card_data(module, card)
+        save_model(module, summary.final_model, config, extra_files=card_files(card))
+    if summary.best_model is not None and (summary.best_model / "best.json").is_file():
+        best = read_json(summary.best_model / "best.json")
+        selected = (f"the best checkpoint by {summary.metric} on the dev set: step {best['step']}, "
+                    f"{summary.metric} = {best['value']:.4f}")
+        write_model_card(summary.best_model, training_card(config, summary, selected=selected,
+                                                           dev_metrics=best["metrics"], dev_step=best["step"]))
 
 
 def _checkpoint(out: Path, step: int, module, optimizer, scheduler, sampler_state: dict, selection: Selection,

@@ -13,9 +13,10 @@ import torch
 
 from ..distributed import DistContext
 from ..errors import ConfigError
-from ..sampling import BatchSampler, build_sampler
+from ..sampling import BatchSampler, SamplerConfig, build_sampler
 from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
+from .cpu_dropout import install as install_cpu_dropout
 from .config import TrainConfig, pair_budget_steps
 from .featurize import Featurizer
 from .modeling import freeze_unused_parameters
@@ -38,12 +39,33 @@ def make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSam
         raise ConfigError(f"sampler.batch_size {config.sampler.batch_size} is not divisible by the "
                           f"{ctx.world_size} processes")
     sampler_config = config.sampler.sampler_config(config.seed)
+    check_cross_lingual_data(sampler_config, index)
     fixed = config.optim.steps or pair_budget_steps(config.optim.pairs, config.sampler.batch_size)
     probe = build_sampler(sampler_config, index, total_steps=fixed or 1)
     total_steps = fixed or config.optim.epochs * len(probe)
     if config.sampler.alpha_end is None:
         return probe, total_steps
     return build_sampler(sampler_config, index, total_steps=total_steps), total_steps
+
+
+def check_cross_lingual_data(config: SamplerConfig, index) -> None:
+    """Cross-lingual items need groups in two or more languages.  With none at all, every such
+    item would silently fall back to a monolingual pair (an X-X-mono run under another name):
+    refuse.  Data sets whose groups all have one language only make their share fall back: say so."""
+    alphas = [config.alpha] + ([config.alpha_end] if config.alpha_end is not None else [])
+    wants_cross = config.strategy == "cross" or (config.strategy in ("hybrid", "mixed") and min(alphas) < 1.0)
+    if not wants_cross:
+        return
+    sizes = np.diff(index.group_offsets)
+    if index.max_group_size < 2:
+        raise ConfigError(f"sampler.strategy {config.strategy!r} draws cross-lingual pairs, but no training group "
+                          f"has more than one language ({len(index.languages)} language(s): "
+                          f"{', '.join(index.languages)}); give parallel data (the same id in several languages) "
+                          "or use --strategy mono")
+    single = [name for d, name in enumerate(index.datasets) if sizes[index.groups_of(d)].max(initial=0) < 2]
+    if single:
+        log.warning("data set(s) %s have one language per group: their cross-lingual items are monolingual "
+                    "pairs (share_items_fallback in summary.json)", ", ".join(single))
 
 
 def global_batches(sampler: BatchSampler) -> Iterator:
@@ -99,6 +121,14 @@ def freeze_unused(module, featurizer: Featurizer, pair, device) -> None:
 
     features = batch_to_device(featurizer.features([pair.query], "query"), device)
     freeze_unused_parameters(module, features, featurizer.task("query"))
+
+
+def fast_dropout(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> None:
+    """The counter-based dropout of `polyir.train.cpu_dropout` where it pays: ``auto`` = CPU training."""
+    setting = config.runtime.fast_dropout
+    if setting is True or (setting == "auto" and device.type == "cpu"):
+        replaced = install_cpu_dropout(module)
+        log.info("fast CPU dropout: %d dropout modules replaced", replaced)
 
 
 def bucketing(config: TrainConfig, module: torch.nn.Module, device: torch.device) -> Bucketing:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, Sequence
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..io import looks_like_local_path
 from .fingerprints import translation_fingerprint
 from .language_tokens import PairTokens, detect_family, pair_tokens
 
@@ -92,8 +94,9 @@ class TransformersTranslator(_TokenizerMixin):
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(name)
             self.model = AutoModelForSeq2SeqLM.from_pretrained(name, dtype=dtype)
-        except (OSError, ValueError) as err:
-            raise ConfigError(f"cannot load translation model {name!r}: {_first_line(err)}") from None
+        except Exception as err:  # noqa: BLE001 - a broken directory raises anything; --debug shows it
+            raise InputError(f"cannot load translation model: {type(err).__name__}: {_one_line(err)}",
+                             path=name) from err
         self.model.to(settings.device).eval()
         self.family = detect_family(self.tokenizer)
 
@@ -127,10 +130,10 @@ class CTranslate2Translator(_TokenizerMixin):
             self.model = ctranslate2.Translator(name, device=device, device_index=int(index or 0),
                                                 compute_type=settings.compute_type)
             self.tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer or name)
-        except (OSError, ValueError, RuntimeError) as err:
-            raise ConfigError(f"cannot load CTranslate2 model {name!r}: {_first_line(err)} (convert with "
-                              f"ct2-transformers-converter --model HF_MODEL --output_dir DIR --copy_files "
-                              f"tokenizer_config.json ...)") from None
+        except Exception as err:  # noqa: BLE001 - as above
+            raise InputError(f"cannot load CTranslate2 model: {_one_line(err)} (convert with "
+                             f"ct2-transformers-converter --model HF_MODEL --output_dir DIR --copy_files "
+                             f"tokenizer_config.json ...)", path=name) from err
         self.family = detect_family(self.tokenizer)
 
     def translate(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
@@ -148,10 +151,26 @@ class CTranslate2Translator(_TokenizerMixin):
 
 
 def load_translator(name: str, settings: DecodingSettings) -> Translator:
+    check_local_model(name, settings.backend)
     log.info("loading translation model %s (%s, %s)", name, settings.backend, settings.device)
     if settings.backend == "ctranslate2":
         return CTranslate2Translator(name, settings)
     return TransformersTranslator(name, settings)
+
+
+def check_local_model(name: str, backend: str) -> None:
+    """A local model directory must exist and hold its model (a hub id is left to the hub)."""
+    path = Path(name).expanduser()
+    if not path.exists():
+        if looks_like_local_path(name):
+            raise InputError("translation model directory not found", path=name)
+        return
+    needed = "model.bin" if backend == "ctranslate2" else "config.json"
+    if not path.is_dir():
+        raise InputError("not a translation model directory (it is a file)", path=name)
+    if not (path / needed).is_file():
+        kind = "CTranslate2" if backend == "ctranslate2" else "Hugging Face"
+        raise InputError(f"not a {kind} translation model directory (no {needed})", path=name)
 
 
 @dataclass(frozen=True)
@@ -226,6 +245,7 @@ def _quiet_transformers() -> None:
         hf_logging.disable_progress_bar()
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+def _one_line(err: BaseException, limit: int = 400) -> str:
+    """The whole message on one line (a first line alone can stop at "... from one of:")."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"

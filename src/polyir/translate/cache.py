@@ -19,6 +19,9 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from ..errors import InputError
+from ..io import output_file
+
 LOOKUP_CHUNK = 900  # below SQLite's oldest host-parameter limit (999)
 BUSY_TIMEOUT_MS = 120_000
 SCHEMA = """
@@ -45,13 +48,26 @@ class TranslationCache:
     def __init__(self, path: str | Path | None = None):
         self.path = str(path) if path is not None else str(default_cache_path())
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            output_file(self.path)
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as err:
+            self.db.close()
+            raise InputError(f"not a translation cache (SQLite) file: {err}", path=self.path) from None
+        except InputError:
+            self.db.close()
+            raise
+        self._model_ids: dict[str, int] = {}
+
+    def _open(self) -> None:
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and not {"model", "translation"} <= tables:  # another program's database: add nothing to it
+            raise InputError("not a translation cache (an SQLite database with other tables)", path=self.path)
         if self.path != ":memory:":
             self.db.execute("PRAGMA journal_mode = WAL")
         self.db.executescript(SCHEMA)
-        self._model_ids: dict[str, int] = {}
 
     def __enter__(self) -> "TranslationCache":
         return self

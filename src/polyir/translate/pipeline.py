@@ -84,7 +84,9 @@ class TranslationReport:
         return out
 
 
-def _languages(options: TranslateOptions) -> tuple[str, tuple[str, ...]]:
+def resolve_languages(options) -> tuple[str, tuple[str, ...]]:
+    """The normalised source and targets of ``options`` (any object with ``source``, ``targets``,
+    ``batch_size``); `ConfigError` for an unknown code, no target, or the source among them."""
     try:
         source = normalise_language(options.source)
         targets = tuple(dict.fromkeys(normalise_language(t) for t in options.targets))
@@ -133,8 +135,9 @@ def plan_direction(segments: list[str], src: str, tgt: str, pool: TranslatorPool
 
 
 def run_direction(direction: _Direction, src: str, pool: TranslatorPool, cache: TranslationCache,
-                  batch_size: int, stats: DirectionStats) -> dict[str, str]:
-    """Translate what is not cached, longest first, in batches committed to the cache one by one."""
+                  batch_size: int, stats: DirectionStats, *, leave: bool = True) -> dict[str, str]:
+    """Translate what is not cached, longest first, in batches committed to the cache one by one.
+    ``leave=False``: the progress bar disappears when done (one bar per chunk of a long file)."""
     started = time.perf_counter()
     tgt, todo = direction.tgt, direction.todo
     stats.translated = len(todo)
@@ -144,7 +147,7 @@ def run_direction(direction: _Direction, src: str, pool: TranslatorPool, cache: 
         stats.truncated = sum(n > pool.settings.max_length for n in lengths)
         order = sorted(range(len(todo)), key=lambda i: (-lengths[i], todo[i]))
         name = pool.choice.name_for(src, tgt)
-        with progress(total=len(todo), desc=f"translate {src}->{tgt}", unit="sent") as bar:
+        with progress(total=len(todo), desc=f"translate {src}->{tgt}", unit="sent", leave=leave) as bar:
             for start in range(0, len(order), batch_size):
                 batch = [todo[i] for i in order[start:start + batch_size]]
                 result = dict(zip(batch, translator.translate(batch, src, tgt)))
@@ -159,7 +162,7 @@ def translate_pairs(pairs: list[Pair], options: TranslateOptions, pool: Translat
                     cache: TranslationCache, report: TranslationReport) -> list[tuple[Pair, bool]]:
     """``(pair, is_translation)`` in output order: each input pair (if ``include_input``), and
     after each source pair its translations in target order.  Not filtered yet."""
-    source, targets = _languages(options)
+    source, targets = resolve_languages(options)
     segmenter = Segmenter(options.split_passages)
     sources = [p for p in pairs if p.lang == source]
     report.source_pairs = len(sources)
@@ -209,7 +212,7 @@ def translate_file(input_file: str | Path, out: str | Path, options: TranslateOp
     """Translate ``input_file`` into ``out`` (see the module documentation); returns the report."""
     from ..data.pair_files import iter_pairs, pair_file_format, write_pairs
 
-    source, targets = _languages(options)
+    source, targets = resolve_languages(options)
     pair_file_format(out)  # a bad output name fails now, not after hours of translation
     report = TranslationReport()
     pairs = list(iter_pairs(input_file))

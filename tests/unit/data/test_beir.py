@@ -91,3 +91,23 @@ def test_missing_files_and_language(tmp_path):
     (root / "corpus.jsonl").unlink()
     with pytest.raises(InputError, match="corpus.jsonl not found"):
         load_beir(root, "en")
+
+
+def test_per_language_directories_are_strict_about_language_and_completeness(tmp_path):
+    from polyir.evaluate.pipeline import EvalData, load_eval_set
+
+    for lang in ("de", "en"):
+        (tmp_path / lang / "qrels").mkdir(parents=True)
+        write_jsonl(tmp_path / lang / "corpus.jsonl", [{"_id": "d", "text": f"doc {lang}"}])
+        write_jsonl(tmp_path / lang / "queries.jsonl", [{"_id": "q", "text": f"query {lang}"}])
+        (tmp_path / lang / "qrels" / "test.tsv").write_text("q\td\t1\n")
+    assert load_eval_set(EvalData("beir", str(tmp_path))).languages == ("de", "en")
+    write_jsonl(tmp_path / "de" / "queries.jsonl", [{"_id": "q", "text": "query", "lang": "fr"}])
+    with pytest.raises(InputError, match="de/queries.jsonl: line 1 _id=q: record language 'fr' contradicts the "
+                                         "directory's language 'de'"):
+        load_eval_set(EvalData("beir", str(tmp_path)))
+    write_jsonl(tmp_path / "de" / "queries.jsonl", [{"_id": "q", "text": "query"}])
+    (tmp_path / "de" / "corpus.jsonl").unlink()
+    (tmp_path / "de" / "corpus.jsonl.gz").mkdir()  # a language whose corpus cannot be read is not skipped
+    with pytest.raises(InputError, match="de/corpus.jsonl.gz: cannot read it: a directory"):
+        load_eval_set(EvalData("beir", str(tmp_path)))

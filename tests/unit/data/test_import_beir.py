@@ -45,3 +45,26 @@ def test_beir_errors(tmp_path):
     write_lines(bad / "corpus.jsonl", [json.dumps({"_id": "d2", "text": "  "})])
     with pytest.raises(InputError, match=r"corpus\.jsonl: line 1 _id='d2': empty text"):
         list(iter_beir_pairs([Source(bad, "en")]))
+
+
+@pytest.mark.parametrize("rows, message", [
+    (["q1\td9\t1"], "train.tsv: line 2: judgement names unknown corpus document 'd9'"),
+    (["q1\td1\t1", "q1\td9\t0"], "train.tsv: line 3: judgement names unknown corpus document 'd9'"),
+    (["q9\td1\t1"], "train.tsv: line 2: judgement names unknown query 'q9'"),
+])
+def test_a_judgement_naming_an_unknown_id_is_an_error_as_in_evaluate(tmp_path, rows, message):
+    root = beir_dir(tmp_path / "x", "en", qrels=[*rows, "q2\td2\t1"])
+    with pytest.raises(InputError, match=message):
+        list(iter_beir_pairs([Source(root, "en")], max_negatives=1))
+    stats = Counter()
+    pairs = list(iter_beir_pairs([Source(root, "en")], max_negatives=1, skip_invalid=True, stats=stats))
+    assert [p.group for p in pairs] == ["q2"] and stats["skipped: invalid record"] == 1
+
+
+def test_a_record_language_contradicting_the_directory_is_an_error(tmp_path):
+    root = beir_dir(tmp_path / "x", "en")
+    write_lines(root / "queries.jsonl", [json.dumps({"_id": "q1", "text": "eins", "lang": "de"}),
+                                         json.dumps({"_id": "q2", "text": "two", "language": "en"})])
+    with pytest.raises(InputError, match="queries.jsonl: line 1 _id='q1': record language 'de' contradicts the "
+                                         "directory's language 'en'"):
+        list(iter_beir_pairs([Source(root, "en")]))

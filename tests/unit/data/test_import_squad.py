@@ -1,4 +1,5 @@
 import json
+import re
 import tracemalloc
 from collections import Counter
 
@@ -68,6 +69,12 @@ def test_unaligned_answers_are_skipped_and_counted(tmp_path):
     (lambda qa, p: p.update(context=""), "missing or empty 'context'"),
     (lambda qa, p: p.update(sentence_breaks=[[0, 999]]), "sentence_breaks outside the context"),
     (lambda qa, p: p.update(sentence_breaks=[[0]]), "sentence_breaks must be a list of [start, end] pairs"),
+    (lambda qa, p: qa["answers"][0].update(text="nothing like it"), "answer text 'nothing like it' does not match the "
+                                                                    "context at answer_start"),
+    (lambda qa, p: qa["answers"][0].update(answer_start=qa["answers"][0]["answer_start"] + 2), "does not match"),
+    (lambda qa, p: qa["answers"][0].update(text=5), "answer 'text' must be a string, got int"),
+    (lambda qa, p: p.update(qas=5), "field 'qas' must be an array, got int"),
+    (lambda qa, p: qa.update(id="q0-0-0"), "duplicate question id 'q0-0-0' (first at data[0].paragraphs[0].qas[0])"),
 ])
 def test_invalid_records_raise_naming_file_and_record(tmp_path, mutate, message):
     doc = squad_doc("en")
@@ -77,6 +84,44 @@ def test_invalid_records_raise_naming_file_and_record(tmp_path, mutate, message)
     with pytest.raises(InputError) as err:
         pairs_of(Source(path, "en"))
     assert message in str(err.value) and str(path) in str(err.value) and "data[1].paragraphs[0]" in str(err.value)
+
+
+def test_answers_are_compared_up_to_case_and_spacing(tmp_path):
+    doc = squad_doc("en")
+    answer = doc["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]
+    answer["text"] = answer["text"].upper().replace(" ", "  ")  # squad-it's case, arcd's double spaces
+    assert len(pairs_of(Source(write_json(tmp_path / "x.json", doc), "en"))) == 8
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({"version": "1.1"}, "top level: missing field 'data' (not a SQuAD file?)"),
+    ({"data": 5}, "top level: field 'data' must be an array, got a number"),
+    ({"data": {"a": 1}}, "top level: field 'data' must be an array, got an object"),
+    ([1, 2], "top level: expected a JSON object with a 'data' array (SQuAD format), got an array"),
+    ("text", "top level: expected a JSON object with a 'data' array (SQuAD format), got a string"),
+    ({"language": "de", "data": []}, "top level: 'language' is 'de', but the file is read as 'en'"),
+    ({"data": [], "language": 7}, "top level: field 'language' must be a string, got a number"),
+    ({"data": [{"paragraphs": 3}]}, "data[0]: field 'paragraphs' must be an array, got int"),
+])
+def test_json_that_is_not_squad_is_an_error(tmp_path, doc, message):
+    path = write_json(tmp_path / "x.json", doc)
+    with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
+        pairs_of(Source(path, "en"))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"data": [{"paragraphs": [', "malformed JSON at line 1 column 27: Expecting value"),
+    (b'{"version": 1,, "data": []}', "malformed JSON at line 1 column 15: Expecting property name enclosed in"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff binary", "not UTF-8 text: 'utf-8' codec can't decode byte 0x89 in position 0"),
+    (b"", "malformed JSON at line 1 column 1: Expecting value"),
+])
+def test_truncated_and_binary_json_is_one_line_with_a_position(tmp_path, content, message):
+    path = tmp_path / "x.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        pairs_of(Source(path, "en"))
+    assert str(err.value) == f"{path}: {message}" or str(err.value).startswith(f"{path}: {message}"), str(err.value)
+    assert "\n" not in str(err.value) and "right here" not in str(err.value) and "b'" not in str(err.value)
 
 
 def test_skip_invalid_counts_instead_of_failing(tmp_path):

@@ -101,3 +101,16 @@ def test_cli_mmarco_layout(tmp_path):
     pairs = list(iter_pairs(tmp_path / "m.jsonl"))
     assert [(p.group, p.lang, p.positive, p.negatives) for p in pairs] == [("1", "en", "en p10", ("en p11",)),
                                                                            ("1", "es", "es p10", ("es p11",))]
+
+
+def test_an_import_of_nothing_is_an_error_and_writes_nothing(tmp_path):
+    empty = write_json(tmp_path / "en.json", {"version": "1.1", "data": []})
+    with pytest.raises(InputError, match="en.json: nothing to import: 0 pairs \\(no records found\\); .*out.jsonl was "
+                                         "not written"):
+        import_pairs("squad", [str(empty)], tmp_path / "out.jsonl")
+    doc = squad_doc("en", n_articles=1, paragraphs=1, questions=1)
+    doc["data"][0]["paragraphs"][0]["qas"][0]["question"] = ""
+    invalid = write_json(tmp_path / "x.json", doc)
+    with pytest.raises(InputError, match="nothing to import: 0 pairs \\(skipped: invalid record: 1\\)"):
+        import_pairs("squad", [f"en={invalid}"], tmp_path / "out.jsonl", ImportOptions(skip_invalid=True))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["en.json", "x.json"]

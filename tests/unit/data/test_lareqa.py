@@ -147,3 +147,29 @@ def test_file_name_must_be_a_language(tmp_path, lareqa_dir):
     (lareqa_dir / "de.json").write_text(json.dumps(_valid()))
     with pytest.raises(InputError, match="two files for language 'de': de.json and deu.json"):
         language_files(lareqa_dir)
+
+
+def test_an_answer_that_is_not_at_its_answer_start_is_an_error(tmp_path):
+    obj = _valid()
+    obj["data"][0]["paragraphs"][0]["qas"][1]["answers"][0]["text"] = "dogs"
+    with pytest.raises(InputError, match="en.json: data\\[0\\].paragraphs\\[0\\].qas\\[1\\] id=q2 answers\\[0\\]: answer "
+                                         "text 'dogs' does not match the context at answer_start"):
+        load_lareqa(_one_file(tmp_path, obj))
+
+
+def test_a_language_field_must_agree_with_the_file_name(tmp_path):
+    obj = {**_valid(), "language": "de"}
+    with pytest.raises(InputError, match="en.json: top level: 'language' is 'de', but the file is read as 'en'"):
+        load_lareqa(_one_file(tmp_path, obj))
+    assert load_lareqa(_one_file(tmp_path, {**_valid(), "language": "eng"})).languages == ("en",)
+
+
+@pytest.mark.parametrize("kind", ["directory", "broken link"])
+def test_a_language_file_that_cannot_be_read_is_an_error_not_a_missing_language(tmp_path, kind):
+    _one_file(tmp_path, _valid())
+    if kind == "directory":
+        (tmp_path / "de.json").mkdir()
+    else:
+        (tmp_path / "de.json").symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(InputError, match=f"de.json: cannot read this language file: it is a {kind}"):
+        load_lareqa(tmp_path)

@@ -137,3 +137,35 @@ def test_non_utf8_and_broken_gzip_name_the_file(tmp_path):
     broken.write_bytes(b"this is not gzip data")
     with pytest.raises(InputError, match=r"broken\.jsonl\.gz: cannot read file"):
         list(iter_pairs(broken))
+
+
+@pytest.mark.parametrize("name", ["p.jsonl", "p.jsonl.gz", "p.parquet"])
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_pair_files_get_the_permissions_of_a_new_file_under_the_umask(tmp_path, name, umask):
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        write_pairs([Pair(group="a", lang="en", query="q", positive="p")], tmp_path / name)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask
+
+
+def test_writing_where_a_directory_or_a_file_is_in_the_way(tmp_path):
+    (tmp_path / "d.jsonl").mkdir()
+    pairs = [Pair(group="a", lang="en", query="q", positive="p")]
+    with pytest.raises(InputError, match="d.jsonl: cannot write this file: it is a directory"):
+        write_pairs(pairs, tmp_path / "d.jsonl")
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InputError, match="f: is not a directory, so .*f/sub cannot be created"):
+        write_pairs(pairs, tmp_path / "f" / "sub" / "p.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "f"]
+
+
+def test_a_failed_write_leaves_no_directory_it_created(tmp_path):
+    bad = [Pair(group="a", lang="en", query="q", positive="p"), Pair(group="a", lang="en", query="q", positive="p")]
+    with pytest.raises(InputError, match="twice"):
+        write_pairs(bad, tmp_path / "new" / "deeper" / "p.jsonl")
+    assert list(tmp_path.iterdir()) == []

@@ -67,7 +67,8 @@ def test_monolingual_qa_sets_and_bitext(tmp_path):
               f"zh={qa / 'cmrc2018' / 'cmrc2018_trial.json'}"]
     result = import_pairs("squad", inputs, tmp_path / "qa.parquet",
                           ImportOptions(dataset=["korquad", "jsquad", "cmrc2018"], skip_invalid=True))
-    assert result.pairs == 5774 + 4442 + 1000 and result.stats["skipped: invalid record"] == 2
+    # cmrc2018_trial: 2 empty questions and 5 answers one or two characters off their answer_start
+    assert result.pairs == 5774 + 4442 + 1000 - 5 and result.stats["skipped: invalid record"] == 2 + 5
     tatoeba = shared_data("tatoeba")
     result = import_pairs("bitext", [str(tatoeba / "tatoeba.deu-eng.deu"), str(tatoeba / "tatoeba.deu-eng.eng")],
                           tmp_path / "bt.jsonl", ImportOptions(dataset="tatoeba"))

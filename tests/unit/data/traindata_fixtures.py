@@ -35,7 +35,7 @@ def squad_doc(lang: str, n_articles: int = 2, paragraphs: int = 2, questions: in
             if v2_unanswerable:
                 qas.append({"id": f"u{a}-{p}", "question": f"unanswerable {a} {p} {lang}?", "answers": [],
                             "is_impossible": True,
-                            "plausible_answers": [{"text": "x", "answer_start": starts[2]}]})
+                            "plausible_answers": [{"text": words[2], "answer_start": starts[2]}]})
             para = {"context": context, "qas": qas}
             if breaks:
                 para["sentence_breaks"] = [[st, st + len(s)] for st, s in zip(starts, sentences)]

@@ -37,6 +37,11 @@ def trec_order(scores: dict[str, float]) -> list[str]:
 
 def polyir_values(queries, depth):
     """Ranks of the relevant documents (inf when not in the run) -> polyir's measures."""
+    ranks, gains = polyir_ranks(queries)
+    return measure_values(ranks, gains, ALL, depth)
+
+
+def polyir_ranks(queries):
     width = max(sum(g > 0 for g in qrels.values()) for _, qrels in queries)
     ranks = np.full((len(queries), max(width, 1)), np.nan)
     gains = np.zeros_like(ranks)
@@ -46,7 +51,7 @@ def polyir_values(queries, depth):
         for j, (d, g) in enumerate(relevant):
             ranks[q, j] = position.get(d, math.inf)
             gains[q, j] = g
-    return measure_values(ranks, gains, ALL, depth)
+    return ranks, gains
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,7 +102,23 @@ def test_measure_names_round_trip(name, canonical, trec):
     assert parse_measure(m.name) == m == parse_measure(m.trec_name)
 
 
-@pytest.mark.parametrize("bad", ["R", "P", "RR@10", "AP@0", "foo", "nDCG@x", "", "bpref"])
+@settings(max_examples=100, deadline=None)
+@given(st.lists(runs(), min_size=1, max_size=4), st.integers(1, 12))
+def test_rr_at_k_is_pytrec_eval_recip_rank_on_the_run_cut_at_k(queries, k):
+    """RR@k (MRR@10 of MS MARCO, ir_measures' RR with a cutoff): trec_eval has no cutoff for
+    recip_rank, so the reference is recip_rank on the run truncated to its first k documents."""
+    run = {f"q{q}": {d: scores[d] for d in trec_order(scores)[:k]} for q, (scores, _) in enumerate(queries)}
+    qrels = {f"q{q}": judged for q, (_, judged) in enumerate(queries)}
+    expected = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(run)
+    measure = parse_measure(f"RR@{k}")
+    ours = measure_values(polyir_ranks(queries)[0], polyir_ranks(queries)[1], [measure])[measure.name]
+    for q, (_, judged) in enumerate(queries):
+        if any(g > 0 for g in judged.values()):
+            assert ours[q] == pytest.approx(expected[f"q{q}"]["recip_rank"], abs=1e-12)
+    assert measure.trec_name == f"recip_rank (run cut at depth {k})"
+
+
+@pytest.mark.parametrize("bad", ["R", "P", "AP@0", "foo", "nDCG@x", "", "bpref"])
 def test_bad_measure_names_raise_config_error(bad):
     with pytest.raises(ConfigError, match="measure"):
         parse_measure(bad)

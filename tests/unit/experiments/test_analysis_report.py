@@ -123,6 +123,8 @@ def test_report_files(db, tmp_path):
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2 and "<table>" in html and "X-X-mono" in html
     assert report.summary and report.table.startswith("| strategy | seeds | mono AP")
+    assert "(t = 4.30 for 3 seeds: wide with few seeds)" in text  # the α figure's caption: 3 seeds here
+    assert "**Leakage guard.**" in text and "- d: 3 groups (9 pairs, every language of a group) left out" in text
 
 
 def test_batch_size_curves_and_condition_columns(tmp_path):
@@ -134,3 +136,60 @@ def test_batch_size_curves_and_condition_columns(tmp_path):
     assert "| batch_size | strategy |" in text and "| 16 | X-Y |" in text and "| 64 | **hybrid(0.5)** (ref) |" in text
     assert any(p.name.startswith("batch-size-") for p in report.figures)
     assert "AP vs batch size" in text
+
+
+@pytest.mark.parametrize("measure, message", [
+    ("BOGUS", "unknown measure 'BOGUS'"),
+    ("R@10", "measure R@10 was not recorded in this database \\(recorded: AP\\)"),
+])
+def test_a_measure_that_is_not_recorded_is_an_error_not_a_substitute(db, tmp_path, measure, message):
+    with pytest.raises(ConfigError, match=message):
+        write_report(db, tmp_path / "report", measures=("AP", measure), n_resamples=1000)
+    assert not (tmp_path / "report").exists()  # nothing written
+
+
+def test_measure_names_are_canonical_in_the_report(db):
+    with ResultsStore(db, create=False) as store:
+        assert analyse(store, measures=("map",), n_resamples=1000).measures == ["AP"]
+
+
+def test_an_output_path_that_is_a_file_is_an_error_and_stays_as_it_was(db, tmp_path):
+    from polyir.errors import InputError
+
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    with pytest.raises(InputError, match="taken: exists and is not a directory"):
+        write_report(db, taken, n_resamples=1000)
+    assert taken.read_text() == "mine"
+
+
+@pytest.mark.parametrize("seeds, caption", [
+    ({"hybrid(0.5)": (0, 1, 2)}, "(t = 4.30 for 3 seeds: wide with few seeds)"),
+    ({"hybrid(0.5)": (0, 1)}, "(t = 12.71 for 2 seeds: wide with few seeds)"),
+    ({"hybrid(0.5)": (0,)}, "_One seed per point: no error bars."),
+    ({"hybrid(0.5)": (0, 1), "X-Y": (0, 1, 2)}, "(t = 12.71 for 2 seeds, t = 4.30 for 3 seeds: wide with few seeds)"),
+    ({"hybrid(0.5)": (0, 1), "X-Y": (0,)}, "(t = 12.71 for 2 seeds: wide with few seeds; points from one seed have"),
+])
+def test_the_error_bar_caption_states_t_for_the_seeds_shown(tmp_path, seeds, caption):
+    from polyir.experiments.report import error_bars_caption
+
+    with ResultsStore(tmp_path / "r.db") as store:
+        for label, numbers in seeds.items():
+            fill(store, {label: {}}, seeds=numbers, baseline=False)
+        analysis = analyse(store, n_resamples=1000)
+    assert caption in error_bars_caption(analysis, analysis.conditions, "set", "AP")
+
+
+def test_the_leakage_note_says_what_was_left_out_and_why():
+    from types import SimpleNamespace
+
+    from polyir.experiments.report import leakage_note
+
+    leak = {"dropped_groups": 7, "dropped_pairs": 28, "groups_by_reason": {"passage": 7}}
+    runs = [{"data": "synthetic", "leakage": leak}, {"data": "synthetic", "leakage": leak},
+            {"data": None, "leakage": None}]
+    intro, lines = leakage_note(SimpleNamespace(runs=runs))
+    assert "left out of training" in intro
+    assert lines == ("- synthetic: 7 groups (28 pairs, every language of a group) left out: 7 by the same answer text "
+                     "(a sentence or passage that is also an evaluation candidate)")
+    assert leakage_note(SimpleNamespace(runs=runs[2:])) == []

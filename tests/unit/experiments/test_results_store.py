@@ -92,3 +92,49 @@ def test_concurrent_store_handles_see_committed_runs_only(tmp_path):
         assert writer.record(rec)
         assert reader.hashes() == {rec.spec.hash}
         assert not reader.record(rec)  # a second handle (another process) cannot add it again
+
+
+def _snapshot(path):
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("content", ["empty", "other-sqlite", "text"])
+def test_a_reader_refuses_what_is_not_a_results_database_and_leaves_it_unchanged(tmp_path, content):
+    path = tmp_path / "other.db"
+    if content == "empty":
+        path.write_bytes(b"")
+    elif content == "text":
+        path.write_text("id,name\n1,a\n")
+    else:
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE people (id INTEGER, name TEXT)")
+            conn.execute("INSERT INTO people VALUES (1, 'a')")
+        conn.close()
+    before = _snapshot(path)
+    with pytest.raises(InputError, match="not a polyir results database"):
+        ResultsStore(path, create=False)
+    assert _snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no journal or WAL left beside it
+
+
+def test_a_writer_adds_nothing_to_another_programs_database(tmp_path):
+    path = tmp_path / "results.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE people (id INTEGER, name TEXT)")
+    conn.close()
+    before = _snapshot(path)
+    with pytest.raises(InputError, match="not a polyir results database"):
+        ResultsStore(path)
+    assert _snapshot(path) == before
+
+
+def test_a_reader_opens_read_only(tmp_path):
+    path = tmp_path / "results.db"
+    with ResultsStore(path) as store:
+        store.record(record(spec("X-Y"), {}))
+    before = _snapshot(path)
+    with ResultsStore(path, create=False) as reader:
+        assert len(reader.runs()) == 1
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.set_meta("reference", "X-Y")
+    assert _snapshot(path) == before

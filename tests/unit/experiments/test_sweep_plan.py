@@ -89,3 +89,30 @@ def test_cost_estimates(spec):
     assert estimate(epochs, rows).steps == 14  # 2 epochs x 7 batches of a finished run on the same data
     assert estimate(runs[0], rows).train_seconds is None  # the baseline does not train
     assert [format_seconds(s) for s in (None, 12, 600, 7200)] == ["?", "12 s", "10 min", "2.0 h"]
+
+
+def test_a_run_directory_in_use_is_left_alone(spec):
+    from polyir.dirlock import DirectoryInUse, DirectoryLock
+    from polyir.experiments.executors import execute_run
+    from polyir.experiments.runner import run_one
+
+    run = plan_sweep(spec)[1]
+    write_spec(run.run_dir, run.spec)
+    (run.run_dir / "error.txt").write_text("the other process's error\n")
+    with DirectoryLock(run.run_dir, "sweep run directory"):
+        with pytest.raises(DirectoryInUse, match="this sweep run directory is in use by another polyir process"):
+            run_one(run.run_dir)
+        result = execute_run(str(run.run_dir), str(spec.out))
+    assert not result.ok and result.error().startswith("run directory in use by another process (pid ")
+    assert (run.run_dir / "error.txt").read_text() == "the other process's error\n"
+    assert not (run.run_dir / "run.log").exists()  # not even the log of the run in use was touched
+
+
+def test_one_sweep_process_per_sweep_directory(spec):
+    from polyir.dirlock import DirectoryInUse, DirectoryLock
+    from polyir.experiments.sweep import run_sweep
+
+    with DirectoryLock(spec.out, "sweep directory"):
+        with pytest.raises(DirectoryInUse, match="this sweep directory is in use"):
+            run_sweep(spec)
+    assert not spec.db_path.exists()

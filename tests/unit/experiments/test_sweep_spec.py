@@ -104,6 +104,10 @@ def test_extra_axes_and_named_models(sweep, tmp_path):
     (lambda s: s["grid"].update(strategy=["hybrid(0.5)", {"hybrid": 0.5}]), "'hybrid(0.5)' appears twice"),
     (lambda s: s["grid"].update(seed=[0, -1]), "grid.seed: expected integers >= 0"),
     (lambda s: s["grid"].update(batch_size=[0]), "grid.batch_size: expected integers >= 1"),
+    (lambda s: (s["grid"].pop("batch_size"), s["base"].update(sampler={"batch_size": "big"})),
+     "t.yaml.base.sampler.batch_size: expected integers >= 1, got 'big'"),
+    (lambda s: (s["grid"].pop("seed"), s["base"].update(seed=-2)), "t.yaml.base.seed: expected integers >= 0"),
+    (lambda s: s["base"].update(sampler=5), "t.yaml.base.sampler: expected a mapping, got 5"),
     (lambda s: s["grid"].update(set={"seed": [1, 2]}), "grid.set.seed: this option has its own axis"),
     (lambda s: s["grid"].update(set={"optim.warmup_ratio": [0.1, 2.0]}), "optim.warmup_ratio must be in [0, 1)"),
     (lambda s: s["evaluate"][0].update(data_dir="/no/such/dir"), "evaluate[0].data_dir: evaluation directory not found"),
@@ -181,3 +185,42 @@ def test_precision_options_at_their_default_keep_the_hash_of_older_runs(sweep):
             node = node[key]
         node["precision"] = "bf16"
         assert RunSpec.from_dict(changed).hash != run.hash
+
+
+def test_variants_walk_one_factor_at_a_time(sweep, tmp_path):
+    (tmp_path / "other.jsonl").write_text("")
+    sweep["grid"] = {"strategy": ["mono", "hybrid(0.5)"], "variant": [
+        {"name": "A"},
+        {"name": "B", "data.sources": [f"other={tmp_path / 'other.jsonl'}"]},
+        {"name": "C", "data.sources": [f"other={tmp_path / 'other.jsonl'}"], "optim.lr": 5e-5},
+    ]}
+    trained = [r for r in expand(parse_sweep(sweep)) if r.kind == "train"]
+    assert len(trained) == 3 * 2  # a list of named configurations, not a product of factors
+    by = {(r.axes["variant"], r.axes["label"]): r for r in trained}
+    assert by[("A", "X-X-mono")].train["optim"]["lr"] == 1e-3 and by[("A", "X-X-mono")].axes["data"] == "syn"
+    assert by[("B", "X-X-mono")].axes["data"] == "other"  # the label follows the data actually trained on
+    assert by[("C", "hybrid(0.5)")].train["optim"]["lr"] == 5e-5
+    assert by[("C", "hybrid(0.5)")].train["sampler"]["alpha"] == 0.5
+
+
+@pytest.mark.parametrize("variant,message", [
+    ([{"optim.lr": 1e-3}], "grid.variant[0]: expected a mapping with a 'name'"),
+    ([{"name": "a", "seed": 3}], "grid.variant[0].seed: this option has its own axis"),
+    ([{"name": "a"}, {"name": "a", "optim.lr": 1e-4}], "'a' appears twice"),
+    ([{"name": "a", "optim.lrr": 1}], "optim: unknown key 'lrr'"),
+])
+def test_variant_errors_name_the_key(sweep, variant, message):
+    sweep["grid"]["variant"] = variant
+    with pytest.raises(ConfigError) as err:
+        parse_sweep(sweep, source="t.yaml")
+    assert message in str(err.value), str(err.value)
+
+
+def test_training_only_options_share_one_baseline(sweep):
+    sweep["grid"] = {"strategy": ["hybrid(0.5)"], "variant": [
+        {"name": "short"}, {"name": "long", "model.max_query_length": 64, "model.freeze_embeddings": True,
+                             "runtime.precision": "bf16", "model.dropout": 0.0}]}
+    runs = expand(parse_sweep(sweep))
+    assert [r.kind for r in runs] == ["baseline", "train", "train"]
+    sweep["grid"]["variant"].append({"name": "cut", "model.truncate_layers": 2})  # evaluates another model
+    assert [r.kind for r in expand(parse_sweep(sweep))].count("baseline") == 2

@@ -23,8 +23,8 @@ def test_outputs_summary_and_log(tmp_path, train_model_dir, synthetic_dir):
                   eval={"dev": str(synthetic_dir / "eval"), "max_queries": 20, "every": 4},
                   checkpoint={"every": 4, "keep_last": 1})
     out = tmp_path / "run"
-    assert sorted(p.name for p in out.iterdir()) == ["best", "checkpoints", "config.yaml", "final", "log.jsonl",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".polyir.lock", "best", "checkpoints", "config.yaml", "final",
+                                                     "log.jsonl", "summary.json"]
     assert summary.final_model == out / "final" and (out / "final" / "config.yaml").is_file()
     assert summary.steps == summary.total_steps == 8 and summary.stopped == "completed"
     assert summary.best_model == out / "best" and summary.best_step in (0, 4, 8)

@@ -28,11 +28,7 @@ def stop_after(k):
 
 
 def train_losses(out):
-    last = {}
-    for record in read_log(out):
-        if record["event"] == "train":
-            last[record["step"]] = record["loss"]  # a resumed run re-logs the steps after its checkpoint
-    return [last[s] for s in sorted(last)]
+    return [record["loss"] for record in read_log(out) if record["event"] == "train"]
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +42,19 @@ def test_stopped_and_resumed_run_equals_uninterrupted_run(tmp_path, train_model_
     stopped = train(config, progress=False, callback=stop_after(5))
     assert stopped.stopped == "callback" and stopped.steps == 5 and stopped.final_model is None
     assert [c.step for c in list_checkpoints(config.out)] == [2, 4]  # keep_last 2; step 5 is lost
+    with open(stopped.out / "log.jsonl", "a", encoding="utf-8") as log:
+        log.write('{"event": "train", "step": 6, "lo')  # a record cut short by kill -9
     resumed = train(config, resume=True, progress=False)
     assert resumed.resumed_from == 4 and resumed.steps == STEPS and resumed.stopped == "completed"
     assert max_weight_difference(weights(resumed.final_model), weights(uninterrupted.final_model)) <= 1e-6
     assert train_losses(resumed.out) == pytest.approx(train_losses(uninterrupted.out), rel=1e-6)
     assert resumed.sampling == uninterrupted.sampling  # the sampler continued where it stopped
-    assert any(r["event"] == "resume" and r["step"] == 4 for r in read_log(resumed.out))
+    log = read_log(resumed.out)
+    events = [(r["event"], r["step"]) for r in log]
+    assert len(events) == len(set(events)), "a resumed run logs each (event, step) once"
+    assert [e for e in events if e[0] != "resume"] == [(e, s) for e, s in
+                                                     ((r["event"], r["step"]) for r in read_log(uninterrupted.out))]
+    assert ("resume", 4) in events and ("stop", 5) not in events
     assert all(r["forward_passes"] >= 2 for r in read_log(resumed.out) if r["event"] == "train")
 
 
@@ -114,3 +117,14 @@ def test_resume_without_checkpoint_starts_afresh(tmp_path, train_model_dir, synt
     summary = train(config, resume=True, progress=False)
     assert summary.resumed_from is None
     assert max_weight_difference(weights(summary.final_model), weights(uninterrupted.final_model)) == 0.0
+
+
+def test_a_second_process_on_the_output_directory_is_refused(tmp_path, train_model_dir, synthetic_dir):
+    from polyir.dirlock import DirectoryInUse, DirectoryLock
+
+    config = config_for(tmp_path, "busy", train_model_dir, synthetic_dir / "train")
+    with DirectoryLock(config.out, "training output directory"):
+        for resume in (False, True):
+            with pytest.raises(DirectoryInUse, match="busy: this training output directory is in use"):
+                train(config, resume=resume, progress=False)
+        assert [p.name for p in (tmp_path / "busy").iterdir()] == [".polyir.lock"]  # nothing else written

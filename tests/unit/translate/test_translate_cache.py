@@ -1,6 +1,9 @@
 """The SQLite translation cache."""
 import sqlite3
 
+import pytest
+
+from polyir.errors import InputError
 from polyir.translate.cache import TranslationCache, default_cache_path
 
 
@@ -41,3 +44,20 @@ def test_memory_cache_and_default_path(tmp_path, monkeypatch):
         assert cache.lookup("fp", "en", "de", ["a"]) == {"a": "b"}
     monkeypatch.setenv("POLYIR_CACHE_DIR", str(tmp_path / "cachedir"))
     assert default_cache_path() == tmp_path / "cachedir" / "translations.sqlite"
+
+
+@pytest.mark.parametrize("content", ["text", "other-sqlite", "directory"])
+def test_a_cache_path_that_is_not_a_translation_cache_is_refused_unchanged(tmp_path, content):
+    path = tmp_path / "cache.sqlite"
+    if content == "text":
+        path.write_text("not a database\n" * 50)
+    elif content == "directory":
+        path.mkdir()
+    else:
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE people (id INTEGER)")
+        conn.close()
+    before = sorted(p.name for p in tmp_path.iterdir()), (path.read_bytes() if path.is_file() else None)
+    with pytest.raises(InputError, match=f"{path}: .*(not a translation cache|it is a directory)"):
+        TranslationCache(path)
+    assert (sorted(p.name for p in tmp_path.iterdir()), (path.read_bytes() if path.is_file() else None)) == before

@@ -192,7 +192,7 @@ def test_input_and_model_errors(tiny_marian, tmp_path):
     bad.write_text('{"id": "a", "lang": "en", "query": "q?"}\n')
     with pytest.raises(InputError, match="bad.jsonl: line 1: missing field 'positive'"):
         run(tiny_marian, bad, tmp_path / "out.jsonl", ":memory:")
-    with pytest.raises(ConfigError, match="cannot load translation model"):
+    with pytest.raises(InputError, match="no-such-model: translation model directory not found"):
         run(tmp_path / "no-such-model", write_records(tmp_path / "in.jsonl", toy_records(1)), tmp_path / "o.jsonl",
             ":memory:")
 

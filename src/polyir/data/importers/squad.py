@@ -19,27 +19,60 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterator, Sequence
 
+from pathlib import Path
+
 from ...errors import ConfigError, InputError
 from ...types import Pair
+from ..pair_files import DuplicateGuard
 from ..sentences import sentence_spans, span_containing
-from ..sources import Source, open_binary
+from ..sources import Source, malformed_json_message, open_binary
+from ..squad import answer_found_at, check_declared_language
 from .common import Skipper, dataset_names, require_langs
 
 POSITIVE_MODES = ("sentence", "paragraph")
 
 
-def iter_squad_articles(path) -> Iterator[tuple[int, dict]]:
-    """``(index, article)`` for each element of ``data``, parsed incrementally."""
+_JSON_KINDS = {"start_map": "an object", "start_array": "an array", "string": "a string", "number": "a number",
+               "boolean": "a boolean", "null": "null"}
+
+
+def iter_squad_articles(path, lang: str | None = None) -> Iterator[tuple[int, dict]]:
+    """``(index, article)`` for each element of ``data``, parsed incrementally.  The top level
+    must be an object with a ``data`` array (JSON that is not SQuAD is an error, not an empty
+    import); its ``language`` field, if any, must be ``lang``."""
     import ijson
 
     with open_binary(path) as stream:
         try:
-            for index, article in enumerate(ijson.items(stream, "data.item", use_float=True)):
+            events = _checked_top_level(ijson.parse(stream, use_float=True), path, lang)
+            for index, article in enumerate(ijson.items(events, "data.item")):
                 if not isinstance(article, dict):
                     raise InputError("article is not a JSON object", path=path, record=f"data[{index}]")
                 yield index, article
         except ijson.JSONError as err:
-            raise InputError(f"malformed JSON: {err}", path=path) from None
+            raise InputError(malformed_json_message(path, err), path=path) from None
+
+
+def _checked_top_level(events, path, lang: str | None):
+    """Pass the parser's events through, checking the top level as it streams by."""
+    seen_data = False
+    for n, (prefix, event, value) in enumerate(events):
+        if n == 0 and event != "start_map":
+            raise InputError(f"expected a JSON object with a 'data' array (SQuAD format), got {_JSON_KINDS[event]}",
+                             path=path, record="top level")
+        if prefix == "data" and not seen_data:
+            seen_data = True
+            if event != "start_array":
+                raise InputError(f"field 'data' must be an array, got {_JSON_KINDS[event]}", path=path,
+                                 record="top level")
+        elif prefix == "language" and lang is not None and event in _JSON_KINDS:
+            if event != "string":
+                raise InputError(f"field 'language' must be a string, got {_JSON_KINDS[event]}", path=path,
+                                 record="top level")
+            check_declared_language(value, lang, Path(path))
+        yield prefix, event, value
+    if not seen_data:
+        raise InputError("missing field 'data' (not a SQuAD file?)", path=path, record="top level")
 
 
 def _paragraph_spans(paragraph: dict, context: str, lang: str, path, record: str) -> list[tuple[int, int]]:
@@ -76,20 +109,34 @@ class _Paragraph:
         return self.context[a:b].strip()
 
 
-def _answer_start(qa: dict, *, unanswerable: bool, context_len: int, path, record: str) -> int | None:
+def _answer_start(qa: dict, *, unanswerable: bool, context: str, path, record: str) -> int | None:
+    """The first answer's offset (None: no answer, or one squad-es could not align); its text
+    must be found there, since the offset decides the positive sentence."""
     answers = qa.get("plausible_answers" if unanswerable else "answers") or []
     if not isinstance(answers, list):
         raise InputError("'answers' must be a list", path=path, record=record)
     if not answers:
         return None
-    start = answers[0].get("answer_start") if isinstance(answers[0], dict) else None
+    first = answers[0] if isinstance(answers[0], dict) else {}
+    start = first.get("answer_start")
     if isinstance(start, float) and start.is_integer():
         start = int(start)
     if start == -1:  # translated SQuAD (squad-es) marks an answer it could not align in the context
         return None
-    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= context_len:
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= len(context):
         raise InputError(f"answer_start {start!r} is not an offset into the context", path=path, record=record)
+    text = first.get("text")
+    if not isinstance(text, str):
+        raise InputError(f"answer 'text' must be a string, got {type(text).__name__}", path=path, record=record)
+    if not answer_found_at(context, text, start):
+        found = context[start:start + len(text)]
+        raise InputError(f"answer text {_short(text)} does not match the context at answer_start {start} "
+                         f"(it reads {_short(found)})", path=path, record=record)
     return start
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _question(qa: Any, path, record: str) -> tuple[str, str]:
@@ -106,13 +153,21 @@ def _question(qa: Any, path, record: str) -> tuple[str, str]:
     return qid, text.strip()
 
 
+def _list_field(obj: dict, key: str, path, record: str) -> list:
+    value = obj.get(key) or []
+    if not isinstance(value, list):
+        raise InputError(f"field {key!r} must be an array, got {type(value).__name__}", path=path, record=record)
+    return value
+
+
 def _paragraph_pairs(paragraph: _Paragraph, *, dataset: str, positive: str, keep_unanswerable: bool,
-                     stats: Counter, skipper: Skipper) -> Iterator[Pair]:
-    qas = paragraph.raw.get("qas") or []
+                     stats: Counter, skipper: Skipper, ids: DuplicateGuard) -> Iterator[Pair]:
+    qas = _list_field(paragraph.raw, "qas", paragraph.path, paragraph.record)
     for k, qa in enumerate(qas):
         record = f"{paragraph.record}.qas[{k}]"
         with skipper.guard():
             qid, question = _question(qa, paragraph.path, record)
+            ids.add(qid)
             record = f"{record} id={qid!r}"
             unanswerable = bool(qa.get("is_impossible"))
             if unanswerable and not keep_unanswerable:
@@ -120,7 +175,7 @@ def _paragraph_pairs(paragraph: _Paragraph, *, dataset: str, positive: str, keep
                 continue
             text = paragraph.context
             if positive == "sentence":
-                start = _answer_start(qa, unanswerable=unanswerable, context_len=len(paragraph.context),
+                start = _answer_start(qa, unanswerable=unanswerable, context=paragraph.context,
                                       path=paragraph.path, record=record)
                 if start is None and not unanswerable:
                     stats["skipped: no answer located in the paragraph"] += 1
@@ -138,16 +193,31 @@ def iter_squad_file(source: Source, *, dataset: str = "", positive: str = "sente
         raise ConfigError(f"positive must be one of {POSITIVE_MODES}, got {positive!r}")
     stats = stats if stats is not None else Counter()
     skipper = Skipper(skip_invalid, stats)
-    for a, article in iter_squad_articles(source.path):
-        for p, raw in enumerate(article.get("paragraphs") or []):
+    # a repeated question id is named in its input file (not later, as a duplicate pair in the
+    # output), also with skip_invalid: which of the two would be right?
+    ids = DuplicateGuard(source.path, key=lambda qid: qid,
+                         twice=lambda qid, first: f"duplicate question id {qid!r} (first at {first})")
+    for a, article in iter_squad_articles(source.path, source.lang or None):
+        for p, raw in enumerate(_list_field(article, "paragraphs", source.path, f"data[{a}]")):
             record = f"data[{a}].paragraphs[{p}]"
             if not isinstance(raw, dict):
                 raise InputError("paragraph is not a JSON object", path=source.path, record=record)
             with skipper.guard():
                 paragraph = _Paragraph(raw, source.lang, source.path, record)
                 for pair in _paragraph_pairs(paragraph, dataset=dataset, positive=positive,
-                                             keep_unanswerable=keep_unanswerable, stats=stats, skipper=skipper):
+                                             keep_unanswerable=keep_unanswerable, stats=stats, skipper=skipper,
+                                             ids=ids):
                     yield pair
+    ids.check(lambda: _question_records(source.path))
+
+
+def _question_records(path) -> Iterator[tuple[str, str]]:
+    """``(record, question id)`` of every question, read again to name a repeated id."""
+    for a, article in iter_squad_articles(path):
+        for p, raw in enumerate(article.get("paragraphs") or []):
+            for k, qa in enumerate(raw.get("qas") or [] if isinstance(raw, dict) else []):
+                if isinstance(qa, dict) and isinstance(qa.get("id"), (str, int)):
+                    yield f"data[{a}].paragraphs[{p}].qas[{k}]", str(qa["id"])
 
 
 def iter_squad_pairs(sources: Sequence[Source], *, dataset: str | Sequence[str] = "", positive: str = "sentence",
@@ -172,6 +242,7 @@ def squad_question_ids(path) -> list[str]:
 
     with open_binary(path) as stream:
         try:
-            return [str(qid) for qid in ijson.items(stream, "data.item.paragraphs.item.qas.item.id")]
+            events = _checked_top_level(ijson.parse(stream, use_float=True), path, None)
+            return [str(qid) for qid in ijson.items(events, "data.item.paragraphs.item.qas.item.id")]
         except ijson.JSONError as err:
-            raise InputError(f"malformed JSON: {err}", path=path) from None
+            raise InputError(malformed_json_message(path, err), path=path) from None
