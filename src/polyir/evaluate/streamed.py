@@ -126,13 +126,21 @@ def search_corpus(query_emb: np.ndarray, corpus: EncodedCorpus, k: int, *, backe
     return scores, rows
 
 
+MERGE_ROWS = 128  # queries merged at a time: the temporaries stay small whatever the query count
+
+
 def _merge(scores, rows, new_scores, new_rows, keys, k):
-    """The best ``k`` of two trec-ordered lists per query (score desc, then tie key desc)."""
-    all_scores = np.concatenate([scores, np.asarray(new_scores, dtype=np.float32)], axis=1)
-    all_rows = np.concatenate([rows, np.asarray(new_rows, dtype=np.int64)], axis=1)
-    all_keys = np.where(all_rows >= 0, keys[np.maximum(all_rows, 0)], -1)
-    order = np.lexsort((-all_keys, -all_scores), axis=1)[:, :k]
-    return np.take_along_axis(all_scores, order, axis=1), np.take_along_axis(all_rows, order, axis=1)
+    """The best ``k`` of two trec-ordered lists per query (score desc, then tie key desc), in place."""
+    new_scores = np.asarray(new_scores, dtype=np.float32)
+    for lo in range(0, len(scores), MERGE_ROWS):
+        part = slice(lo, lo + MERGE_ROWS)
+        all_scores = np.concatenate([scores[part], new_scores[part]], axis=1)
+        all_rows = np.concatenate([rows[part], np.asarray(new_rows[part], dtype=np.int64)], axis=1)
+        all_keys = np.where(all_rows >= 0, keys[np.maximum(all_rows, 0)], -1)
+        order = np.lexsort((-all_keys, -all_scores), axis=1)[:, :k]
+        scores[part], rows[part] = np.take_along_axis(all_scores, order, axis=1), np.take_along_axis(all_rows, order,
+                                                                                                   axis=1)
+    return scores, rows
 
 
 def run_metrics(rows: np.ndarray, query_ids: Sequence[str], qrels: Mapping[str, Mapping[str, int]],

@@ -31,7 +31,10 @@ def _corpus(seed: int = 0, n: int = 60, dim: int = 8):
 
 
 @pytest.mark.parametrize("chunk", [7, 16, 1000])
-def test_chunked_search_equals_one_search_in_trec_order(chunk):
+def test_chunked_search_equals_one_search_in_trec_order(chunk, monkeypatch):
+    from polyir.evaluate import streamed
+
+    monkeypatch.setattr(streamed, "MERGE_ROWS", 3)  # queries merged in several slices
     corpus, ids, queries = _corpus()
     scores, rows = search_corpus(queries, corpus, 12, chunk=chunk)
     whole_scores, whole_rows = search(queries, corpus.embeddings, 12, candidate_ids=ids)
