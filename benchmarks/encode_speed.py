@@ -9,6 +9,10 @@ implementations' embeddings.
 
     PYTHONPATH=src python benchmarks/encode_speed.py --limit 1000
     PYTHONPATH=src python benchmarks/encode_speed.py --model DIR --batch-size 64 --out speed.json
+    PYTHONPATH=src python benchmarks/encode_speed.py --device cuda --batch-size 256 --precision bf16
+
+``--precision bf16`` runs both under `torch.autocast` (what polyir's ``precision`` does; a
+user of sentence-transformers would wrap ``encode`` the same way).
 
 Texts: the XQuAD-R questions and candidate sentences of all 11 languages
 (../shared/data/xquad-r; 13,090 questions + 13,014 sentences, 26,021 distinct) when present, else
@@ -90,8 +94,11 @@ def padding(model, texts: list[str], prompt: str, batch_size: int) -> dict:
             "padding_overhead_token_sort": _padded_tokens(lengths, by_tokens, batch_size) / real - 1}
 
 
-def run(model_path: str | Path, texts: list[str], batch_size: int, *, repeats: int = 3, threads: int = 2) -> dict:
+def run(model_path: str | Path, texts: list[str], batch_size: int, *, repeats: int = 3, threads: int = 2,
+        device: str = "cpu", precision: str = "fp32") -> dict:
     """Time both implementations on ``texts`` and return the numbers as a dict."""
+    import contextlib
+
     import numpy as np
     import torch
 
@@ -102,27 +109,30 @@ def run(model_path: str | Path, texts: list[str], batch_size: int, *, repeats: i
 
     torch.set_num_threads(threads)
     texts = list(dict.fromkeys(texts))
-    loaded = load_model(model_path, device="cpu")
+    loaded = load_model(model_path, device=device)
     model, prompt = loaded.module, loaded.prompts.query
     fingerprint_s, _ = _timed(lambda: directory_digest(model_path))
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
     def with_st(subset=texts):
-        return model.encode(subset, prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
-                            show_progress_bar=False, convert_to_numpy=True)
+        with torch.autocast(loaded.module.device.type, dtype=dtype) if dtype else contextlib.nullcontext():
+            return model.encode(subset, prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
+                                show_progress_bar=False, convert_to_numpy=True)
 
     def with_polyir(subset=texts):
-        return encode(loaded, subset, kind="query", batch_size=batch_size, progress=False)
+        return encode(loaded, subset, kind="query", batch_size=batch_size, progress=False, precision=precision)
 
     with_st(texts[:batch_size * 2]), with_polyir(texts[:batch_size * 2])  # warm-up: allocator, kernels
     (st_times, st_out), (polyir_times, polyir_out) = alternate([with_st, with_polyir], repeats)
     with tempfile.TemporaryDirectory() as tmp, EmbeddingCache(tmp) as cache:
-        fill_s, _ = _timed(lambda: encode(loaded, texts, batch_size=batch_size, cache=cache, progress=False))
+        fill_s, _ = _timed(lambda: encode(loaded, texts, batch_size=batch_size, cache=cache, progress=False,
+                                          precision=precision))
         stats = EncodeStats()
         rerun_s, _ = _timed(lambda: encode(loaded, texts, batch_size=batch_size, cache=cache, stats=stats,
-                                           progress=False))
+                                           progress=False, precision=precision))
     st_s, polyir_s = statistics.median(st_times), statistics.median(polyir_times)
     return {"model": str(model_path), "texts": len(texts), "batch_size": batch_size, "threads": threads,
-            "repeats": repeats, "sentence_transformers_s": st_s, "polyir_s": polyir_s,
+            "device": str(loaded.module.device), "precision": precision, "repeats": repeats, "sentence_transformers_s": st_s, "polyir_s": polyir_s,
             "sentence_transformers_texts_per_s": len(texts) / st_s, "polyir_texts_per_s": len(texts) / polyir_s,
             "speedup": st_s / polyir_s, "all_times_st": st_times, "all_times_polyir": polyir_times,
             "cache_fill_s": fill_s, "cached_rerun_s": rerun_s, "cached_rerun_forward_batches": stats.forward_batches,
@@ -137,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="encode a seeded sample of this many texts")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ... (default cpu)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     parser.add_argument("--out", type=Path, help="also write the result as JSON here")
     args = parser.parse_args(argv)
-    result = run(args.model, load_texts(args.limit), args.batch_size, repeats=args.repeats, threads=args.threads)
+    result = run(args.model, load_texts(args.limit), args.batch_size, repeats=args.repeats, threads=args.threads,
+                 device=args.device, precision=args.precision)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

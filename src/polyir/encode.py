@@ -1,11 +1,18 @@
 """Texts -> embeddings: token-length-sorted batches, inference mode, an on-disk cache.
 
-`encode` runs its own loop over a SentenceTransformer (``preprocess`` + forward, the same
-calls `SentenceTransformer.encode` makes) so that it can
+`encode` runs its own loop over a SentenceTransformer (the features of its ``preprocess``,
+then its forward) so that it can
 
-* sort by **token** length (SentenceTransformer sorts by character count), which packs
-  batches with less padding, and optionally cap each batch by a token budget;
-* skip texts already in the embedding cache and write each finished batch to it at once
+* tokenise each text once (`polyir.encode_loop`, with the training loop's
+  `polyir.train.featurize.Featurizer`: ids checked against ``preprocess``, chunks
+  tokenised in parallel threads), sort by **token** length
+  (SentenceTransformer sorts by character count), which packs batches with less padding,
+  and optionally cap each batch by a token budget;
+* pad (and on CUDA pin) the next batches in a background thread (`polyir.prefetch`) while
+  the model runs the current one, copy them with ``non_blocking``, and keep the outputs on
+  the device, copying them back in large chunks: no synchronisation per batch;
+* run under autocast in bf16 / fp16 (``precision``; cached under its own key);
+* skip texts already in the embedding cache and write each finished chunk to it at once
   (interrupt and re-run: nothing finished is lost or recomputed);
 * encode duplicate texts once;
 * count what it did (`EncodeStats`) so callers and tests can check for zero forward passes.
@@ -22,6 +29,8 @@ import numpy as np
 
 from .embcache import EmbeddingCache, text_key
 from .errors import ConfigError, InputError
+from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengths  # noqa: F401 (re-exported)
+from .fingerprint import with_precision
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
 from .progress import progress as progress_bar
 from .textclip import clip_texts
@@ -31,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASK_OF_KIND = {"query": "query", "passage": "document"}  # SentenceTransformer's Router task names
+PRECISIONS = ("fp32", "bf16", "fp16")  # fp32: as the weights are; bf16 / fp16: torch.autocast
 
 
 @dataclass
@@ -51,41 +60,47 @@ class EncodeStats:
 def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, kind: str = "query",
            prompts: "Prompts | str | Mapping[str, str] | None" = None, batch_size: int = 32,
            max_tokens: int | None = None, normalize: bool = True, cache: EmbeddingCache | None = None,
-           stats: EncodeStats | None = None, progress: bool = True) -> np.ndarray:
+           stats: EncodeStats | None = None, progress: bool = True, precision: str = "fp32") -> np.ndarray:
     """Embed ``texts`` (queries or passages) as a ``(len(texts), dim)`` float32 array, in order.
 
     ``prompts``: see `polyir.model.resolve_prompts` (default: the model's own prompts).
     ``batch_size`` texts per forward pass, fewer when ``max_tokens`` (padded tokens per
     batch) is set.  ``normalize`` L2-normalises (cosine similarity); models ending in a
     Normalize module are already unit length and are left untouched.  ``cache`` (optional)
-    is read before and written after each batch.  Empty texts raise `InputError`.
+    is read before and written after each chunk.  ``precision``: ``fp32`` runs the model as
+    loaded; ``bf16`` / ``fp16`` under `torch.autocast` (fp16 only on a GPU).  Empty texts
+    raise `InputError`.
     """
     started = time.perf_counter()
     module = model.module if isinstance(model, LoadedModel) else model
     _check_arguments(texts, kind, batch_size, max_tokens)
+    _check_precision(precision, module)
     # what the model sees: over-long texts cut before tokenisation (textclip), also in cache keys
     texts = clip_texts(texts, getattr(module, "tokenizer", None), getattr(module, "max_seq_length", None))
-    prompt = resolve_prompts(prompts, module).for_kind(kind)
-    task = TASK_OF_KIND[kind]
+    resolved = resolve_prompts(prompts, module)
     unique, inverse = _deduplicate(texts)
     stats = stats if stats is not None else EncodeStats()
     stats.texts += len(texts)
     stats.unique_texts += len(unique)
     dim = _dimension(module)
-    fingerprint, keys, known = _look_up(model, cache, unique, prompt=prompt, task=task, dim=dim)
+    fingerprint, keys, known = _look_up(model, cache, unique, prompt=resolved.for_kind(kind),
+                                        task=TASK_OF_KIND[kind], dim=dim, precision=precision)
     stats.cache_hits += len(known)
     vectors = _allocate(len(unique), dim, known)
     missing = [i for i in range(len(unique)) if i not in known]
-    with _eval_mode(module), progress_bar(total=len(unique), initial=len(known), desc=f"encode {kind} texts",
-                                          unit="text", disable=None if progress else True) as bar:
-        for rows, output, lengths in _forward_batches(module, unique, missing, prompt=prompt, task=task,
-                                                      batch_size=batch_size, max_tokens=max_tokens):
+    chunks = encoded_chunks(module, unique, missing, prompts=resolved, kind=kind, batch_size=batch_size,
+                            max_tokens=max_tokens, precision=precision)
+    with _eval_mode(module), contextlib.closing(chunks), progress_bar(
+            total=len(unique), initial=len(known), desc=f"encode {kind} texts", unit="text",
+            disable=None if progress else True) as bar:
+        for chunk in chunks:
             if cache is not None:
-                cache.store(fingerprint, [keys[i] for i in rows], output, source=getattr(model, "source", ""))
-            vectors = vectors if vectors is not None else np.empty((len(unique), output.shape[1]), np.float32)
-            vectors[rows] = output
-            _count_batch(stats, lengths)
-            bar.update(len(rows))
+                cache.store(fingerprint, [keys[i] for i in chunk.rows], chunk.vectors,
+                            source=getattr(model, "source", ""))
+            vectors = vectors if vectors is not None else np.empty((len(unique), chunk.vectors.shape[1]), np.float32)
+            vectors[chunk.rows] = chunk.vectors
+            _count_batches(stats, chunk.batch_lengths)
+            bar.update(len(chunk.rows))
     if vectors is None:  # no texts, and a model that does not declare its dimension
         vectors = np.zeros((0, 0), dtype=np.float32)
     if normalize and not _ends_with_normalize(module):
@@ -109,59 +124,17 @@ def _check_arguments(texts: Sequence[str], kind: str, batch_size: int, max_token
             raise InputError("empty text", record=f"{kind} text [{index}]")
 
 
+def _check_precision(precision: str, module) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp16" and module.device.type == "cpu":
+        raise ConfigError("precision fp16 needs a GPU; on CPU use bf16 or fp32")
+
+
 def _deduplicate(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     first: dict[str, int] = {}
     inverse = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
     return list(first), inverse
-
-
-def plan_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[slice]:
-    """Consecutive batches over texts sorted by decreasing length: at most ``batch_size``
-    texts and, when ``max_tokens`` is set, at most that many padded tokens (first length x
-    count), but never fewer than one text."""
-    batches, start = [], 0
-    while start < len(lengths):
-        size = batch_size
-        if max_tokens is not None:
-            size = max(1, min(batch_size, max_tokens // max(1, lengths[start])))
-        batches.append(slice(start, min(start + size, len(lengths))))
-        start += size
-    return batches
-
-
-def token_lengths(module: "SentenceTransformer", texts: Sequence[str], prompt: str) -> np.ndarray:
-    """Token counts (prompt and special tokens included, truncated at max_seq_length);
-    character counts for a model without a text tokenizer."""
-    tokenizer = getattr(module, "tokenizer", None)
-    if tokenizer is None or not callable(tokenizer):
-        return np.fromiter((len(prompt) + len(t) for t in texts), dtype=np.int64, count=len(texts))
-    encoded = tokenizer([prompt + t for t in texts], truncation=True, max_length=module.max_seq_length,
-                        return_attention_mask=False, return_token_type_ids=False)
-    return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
-
-
-def _forward_batches(module, unique: list[str], missing: list[int], *, prompt: str, task: str,
-                     batch_size: int, max_tokens: int | None) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Yield ``(rows of unique, embeddings, token lengths)`` per batch, longest texts first
-    (a batch that does not fit in memory fails at once, not at the end)."""
-    if not missing:
-        return
-    lengths = token_lengths(module, [unique[i] for i in missing], prompt)
-    order = np.argsort(-lengths, kind="stable")
-    for batch in plan_batches(lengths[order], batch_size, max_tokens):
-        rows = [missing[j] for j in order[batch]]
-        yield rows, _forward(module, [unique[i] for i in rows], prompt=prompt, task=task), lengths[order[batch]]
-
-
-def _forward(module, batch: list[str], *, prompt: str, task: str) -> np.ndarray:
-    import torch
-    from sentence_transformers.util import batch_to_device
-
-    with torch.inference_mode():
-        features = module.preprocess(batch, prompt=prompt or None, task=task)
-        features = batch_to_device(features, module.device)
-        embeddings = module(features, task=task)["sentence_embedding"]
-        return embeddings.float().cpu().numpy()
 
 
 @contextlib.contextmanager
@@ -176,12 +149,12 @@ def _eval_mode(module) -> Iterator[None]:
 
 
 def _look_up(model, cache: EmbeddingCache | None, unique: list[str], *, prompt: str, task: str,
-             dim: int | None) -> tuple[str | None, list[bytes], dict[int, np.ndarray]]:
-    """(fingerprint, key per unique text, cached vectors by row); nothing without a cache."""
+             dim: int | None, precision: str) -> tuple[str | None, list[bytes], dict[int, np.ndarray]]:
+    """(cache fingerprint, key per unique text, cached vectors by row); nothing without a cache."""
     if cache is None or not unique:
         return None, [], {}
     module = model.module if isinstance(model, LoadedModel) else model
-    fingerprint = model_fingerprint(model)
+    fingerprint = with_precision(model_fingerprint(model), precision)
     route = task if _has_router(module) else ""  # a Router sends queries and passages to different towers
     keys = [text_key(prompt, text, route) for text in unique]
     return fingerprint, keys, _cache_hits(cache.lookup(fingerprint, keys), keys, dim)
@@ -204,11 +177,12 @@ def _allocate(n: int, dim: int | None, known: dict[int, np.ndarray]) -> np.ndarr
     return vectors
 
 
-def _count_batch(stats: EncodeStats, lengths: np.ndarray) -> None:
-    stats.forward_batches += 1
-    stats.encoded_texts += len(lengths)
-    stats.tokens += int(lengths.sum())
-    stats.padded_tokens += int(lengths.max()) * len(lengths)
+def _count_batches(stats: EncodeStats, batch_lengths: list[np.ndarray]) -> None:
+    for lengths in batch_lengths:
+        stats.forward_batches += 1
+        stats.encoded_texts += len(lengths)
+        stats.tokens += int(lengths.sum())
+        stats.padded_tokens += int(lengths.max()) * len(lengths)
 
 
 def _dimension(module) -> int | None:

@@ -87,6 +87,14 @@ def combine(content_digest: str, *, max_seq_length: int | None, dtype: str) -> s
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def with_precision(fingerprint: str, precision: str) -> str:
+    """The cache key of embeddings computed under autocast ``precision``: the model's own
+    fingerprint for fp32 (so existing caches stay valid), a derived one for bf16 / fp16."""
+    if precision == "fp32":
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint}\0precision={precision}".encode()).hexdigest()
+
+
 def parameter_dtype(model: "SentenceTransformer") -> str:
     floating = (p.dtype for p in model.parameters() if p.is_floating_point())
     return str(next(floating, "none")).removeprefix("torch.")

@@ -98,3 +98,34 @@ def test_missing_data_dir_and_model(tmp_path, capsys, synthetic_dir, synthetic_m
     assert code != 0 and "evaluation data directory not found" in err
     code, _, err = evaluate(capsys, tmp_path, tmp_path / "no-model", synthetic_dir / "eval", tmp_path / "x")
     assert code != 0 and err.startswith("polyir: error: ") and "Traceback" not in err
+
+
+def test_streamed_beir_evaluation_equals_the_in_memory_one_at_its_depth(tmp_path, capsys, synthetic_model_dir):
+    import random
+
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(3, 7))) for _ in range(60)]
+    root = tmp_path / "beir"
+    (root / "qrels").mkdir(parents=True)
+    docs = [{"_id": f"d{i}", "title": "", "text": " ".join(rng.choice(words) for _ in range(rng.randint(3, 15)))}
+            for i in range(150)]
+    (root / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (root / "queries.jsonl").write_text("".join(json.dumps({"_id": f"q{i}", "text": docs[i * 7]["text"][:20]}) + "\n"
+                                                for i in range(20)))
+    (root / "qrels" / "test.tsv").write_text("".join(f"q{i}\td{i * 7}\t1\n" for i in range(20)))
+    common = ["--model", str(synthetic_model_dir), "--dataset", "beir", "--data-dir", str(root), "--languages", "sw",
+              "--no-cache", "--measures", "AP", "nDCG@10", "R@5"]
+    assert main(["evaluate", *common, "--depth", "10", "--out", str(tmp_path / "full")]) == 0
+    assert main(["evaluate", *common, "--stream-corpus", "--run-depth", "10", "--save-runs",
+                 "--out", str(tmp_path / "streamed")]) == 0
+    capsys.readouterr()
+    full = json.loads((tmp_path / "full" / "metrics.json").read_text())["summary"]["mono"]
+    streamed = json.loads((tmp_path / "streamed" / "metrics.json").read_text())
+    assert streamed["schema"] == "polyir.streamed-metrics/1" and streamed["depth"] == 10
+    assert streamed["counts"] == {"queries": 20, "passages": 150}
+    for measure in ("AP", "nDCG@10", "R@5"):
+        assert streamed["summary"][measure] == pytest.approx(full[measure], abs=1e-9), measure
+    run_lines = (tmp_path / "streamed" / "run.trec").read_text().splitlines()
+    assert len(run_lines) == 20 * 10 and run_lines[0].split()[1] == "Q0"
+    assert main(["evaluate", *common, "--stream-corpus", "--depth", "5", "--out", str(tmp_path / "x")]) == 2
+    assert "--run-depth" in capsys.readouterr().err

@@ -190,6 +190,27 @@ def test_a_failing_run_is_reported_and_retried(tmp_path, synthetic_dir, syntheti
         assert store.counts()["runs"] == 0
 
 
+def test_run_records_where_its_time_went(swept):
+    """Each stage from process start to record is timed, in record.json and in run.log."""
+    import json
+
+    _, out, first = swept
+    assert first.returncode == 0, first.stderr
+    run_dir = next(d for d in (out / "runs").iterdir() if (d / "train").is_dir())
+    timings = json.loads((run_dir / "record.json").read_text())["timings"]
+    stages = timings["stages"]
+    for stage in ("import libraries", "train", "load model for evaluation",
+                  "load syn", "encode syn", "evaluate syn", "write syn"):
+        assert stages[stage] >= 0.0, stage
+    assert 0.0 < timings["startup_seconds"] < timings["wall_seconds"] + 60
+    assert {"load data", "load model", "steps", "save final model"} <= set(timings["train_stages"])
+    assert sum(timings["train_stages"].values()) <= stages["train"] + 0.01
+    log = (run_dir / "run.log").read_text()
+    assert "stage encode syn:" in log and "from process start to record" in log
+    # only metrics.json per evaluation set: the record holds the rest
+    assert sorted(p.name for p in (run_dir / "eval" / "syn").iterdir()) == ["metrics.json"]
+
+
 def test_jobs_bounds_the_run_processes_baseline_included(swept):
     """``--jobs 2``: at most two run processes at any time (run.log has each one's start and end)."""
     import datetime

@@ -175,3 +175,61 @@ def test_training_model_is_encoded_in_eval_mode_and_restored(tiny_model_dir, tex
             next(model.parameters())[0] += 1.0  # a training step, in memory
         _, stats = _stats(model, texts[:10], cache=cache)
     assert stats.cache_hits == 0 and stats.forward_batches == 1
+
+
+# bf16 keeps 8 significant bits: unit roundoff u = 2**-8.  Each layer's products round their
+# inputs once; over the tiny model's 2 layers the embedding's direction moves by a few u at
+# most, so a cosine distance of 4u (0.016) bounds it with room to spare.
+BF16_COSINE_DISTANCE = 4 * 2.0**-8
+
+
+def test_bf16_precision_is_close_to_fp32_and_cached_under_its_own_key(tmp_path, tiny, texts):
+    fp32 = encode(tiny, texts, progress=False)
+    with EmbeddingCache(tmp_path) as cache:
+        first, stats = _stats(tiny, texts, precision="bf16", cache=cache)
+        assert stats.forward_batches > 0
+        assert not np.array_equal(first, fp32)  # autocast really ran
+        assert (1.0 - (first * fp32).sum(axis=1)).max() <= BF16_COSINE_DISTANCE
+        again, stats = _stats(tiny, texts, precision="bf16", cache=cache)
+        assert stats.forward_batches == 0 and stats.cache_hits == len(texts)
+        np.testing.assert_array_equal(again, first)
+        as_fp32, stats = _stats(tiny, texts, cache=cache)  # the bf16 entries are not served to fp32
+        assert stats.cache_hits == 0
+        np.testing.assert_array_equal(as_fp32, fp32)
+    with pytest.raises(ConfigError, match="fp16 needs a GPU"):
+        encode(tiny, texts[:2], precision="fp16", progress=False)
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        encode(tiny, texts[:2], precision="fp64", progress=False)
+
+
+def test_each_text_is_tokenised_once(tiny, monkeypatch):
+    """One tokenizer pass gives the lengths and the ids (only the first 64 texts go through
+    `preprocess` as well, to check the shortcut)."""
+    rng = random.Random(2)
+    many = [" ".join(rng.choice("abcdefgh") * rng.randint(1, 5) for _ in range(rng.randint(1, 30)))
+            for _ in range(300)]
+    tokenizer_class = type(tiny.module.tokenizer)
+    real_call, seen = tokenizer_class.__call__, []
+
+    def counting_call(self, text, *args, **kwargs):
+        seen.append(len(text) if isinstance(text, list) else 1)
+        return real_call(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(tokenizer_class, "__call__", counting_call)
+    out, stats = _stats(tiny, many, batch_size=16)
+    monkeypatch.undo()
+    assert stats.encoded_texts == len(set(many)) and stats.forward_batches > 10
+    assert sum(seen) <= len(set(many)) + 2 * 64  # before: every text twice (lengths, then each batch)
+    np.testing.assert_allclose(out, tiny.module.encode(many, prompt="query: ", batch_size=16), atol=1e-5)
+
+
+def test_parallel_tokenisation_gives_the_same_ids(tiny, texts):
+    from polyir.model import Prompts
+    from polyir.train.featurize import Featurizer
+
+    many = [f"{t} {i}" for i, t in enumerate(texts * 6)]
+    serial, threaded = Featurizer(tiny.module, Prompts("q: ", "p: ")), Featurizer(tiny.module, Prompts("q: ", "p: "))
+    assert serial.warm(many, "query", chunk=50) == threaded.warm(many, "query", chunk=50, workers=3) == len(many)
+    assert serial.tokenized_texts == threaded.tokenized_texts
+    for a, b in zip(serial.rows(many, "query"), threaded.rows(many, "query")):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))

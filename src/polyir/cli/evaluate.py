@@ -21,7 +21,10 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=positive_int, default=32, help="texts per forward pass (default 32)")
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, mps")
     g.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
-                   help="model precision (float16 only on GPU)")
+                   help="dtype the weights are loaded in (float16 only on GPU)")
+    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                   help="inference precision: fp32 (default) or bf16 / fp16 autocast (fp16 only on GPU); "
+                        "see docs/encoding.md for its effect on the metrics")
     g.add_argument("--max-seq-length", type=positive_int, default=None, help="truncate texts to this many tokens")
     cache = g.add_mutually_exclusive_group()
     cache.add_argument("--cache-dir", default=None, help="embedding cache (default $POLYIR_CACHE_DIR or ~/.cache/polyir)")
@@ -60,6 +63,10 @@ def register(subparsers) -> None:
     g.add_argument("--save-runs", action="store_true", help="write TREC run files (OUT/runs) and qrels (OUT/qrels)")
     g.add_argument("--run-depth", type=positive_int, default=None, help="run file depth (default 100 with --save-runs)")
     g.add_argument("--memory-mb", type=positive_float, default=1024, help="memory bound of one block of scores (MB)")
+    g.add_argument("--stream-corpus", action="store_true",
+                   help="beir, one language: stream the corpus from disk (never all passages in memory), exact "
+                        "top-k (k = --run-depth, default 100) and the measures at that depth; writes metrics.json, "
+                        "per_query.tsv.gz and, with --save-runs, run.trec (docs/evaluation.md)")
     add_encoding_arguments(p)
     p.set_defaults(func=run, on_interrupt=cache_kept)
 
@@ -68,7 +75,8 @@ def encoding_options(args: argparse.Namespace, **scoring):
     from ..evaluate.pipeline import EvalOptions
 
     return EvalOptions(candidate_text=args.candidate_text, prompts=args.prompts, query_prompt=args.query_prompt,
-                       passage_prompt=args.passage_prompt, batch_size=args.batch_size, **scoring)
+                       passage_prompt=args.passage_prompt, batch_size=args.batch_size,
+                       precision=args.precision, **scoring)
 
 
 def cache_kept(args: argparse.Namespace) -> str:
@@ -109,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
     single_process_device(args.device, "--device")  # a device the machine lacks fails before any loading
     output_directory(args.out, create=False)  # before the work, not after it
+    if args.stream_corpus:
+        return run_streamed(args)
     run_depth = args.run_depth or (100 if args.save_runs else None)
     measures = args.measures or (BEIR_MEASURES if args.dataset == "beir" else ("AP", "RR", "R@1", "R@10", "nDCG@10"))
     options = encoding_options(args, measures=tuple(measures), depth=args.depth, bias_k=args.bias_k,
@@ -160,3 +170,32 @@ def _write_gap(gap, out_dir: str):
     path = Path(out_dir) / "translation.json"
     atomic_write_json(path, gap.to_dict())
     return path
+
+
+def run_streamed(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..evaluate.streamed import evaluate_streamed, write_streamed
+    from ..model import load_model
+
+    if args.dataset != "beir" or (args.languages and len(args.languages) > 1) or args.translation:
+        raise ConfigError("--stream-corpus evaluates one BEIR collection: --dataset beir, at most one language, "
+                          "no --translation")
+    if args.depth is not None and args.depth != (args.run_depth or 100):
+        raise ConfigError("with --stream-corpus the measures are computed at the run depth: set --run-depth, not --depth")
+    options = encoding_options(args, measures=tuple(args.measures or BEIR_MEASURES), backend=args.backend,
+                               run_depth=args.run_depth or 100, memory_mb=args.memory_mb)
+    model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
+    cache = open_cache(args)
+    try:
+        evaluation = evaluate_streamed(model, args.data_dir, args.languages[0] if args.languages else None,
+                                       options=options, split=args.split, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    written = write_streamed(evaluation, args.out, save_run=args.save_runs)
+    print("| measure | value |\n|---|---|")
+    for measure, value in evaluation.summary().items():
+        print(f"| {measure} (depth {evaluation.depth}) | {value:.4f} |")
+    print(f"\n{len(evaluation.query_ids)} queries, {len(evaluation.doc_ids)} passages streamed; "
+          f"wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0

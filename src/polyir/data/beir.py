@@ -16,7 +16,9 @@ them); both counts are in ``meta``.  The corpus is streamed line by line: only t
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import InputError
 from ..io import iter_jsonl, open_text
@@ -35,25 +37,67 @@ def load_beir(data_dir: str | Path, lang: str | None, *, split: str = "test",
     """
     data_dir = Path(data_dir)
     default_lang = normalise_language(lang, record="language option") if lang is not None else None
+    strict = default_lang if lang_from_name else None
+    judged = read_beir_queries(data_dir, default_lang, split=split, required_lang=strict)
+    judged_docs = {did for rel in judged.judgements.values() for did in rel}
+    candidates = _read_corpus(_jsonl(data_dir, "corpus"), default_lang, strict, unseen=judged_docs)
+    _check_all_found(judged_docs, judged.judged_at, judged.qrels_path, "corpus document", 1)
+    languages = tuple(dict.fromkeys([*([default_lang] if default_lang else []),
+                                     *(q.lang for q in judged.queries), *(c.lang for c in candidates)]))
+    meta = {**judged.meta, "source": str(data_dir), "corpus_size": len(candidates)}
+    return RetrievalSet(name or data_dir.name, judged.queries, tuple(candidates), judged.qrels, languages, meta)
+
+
+@dataclass(frozen=True, eq=False)
+class JudgedQueries:
+    """The queries of a BEIR directory that have a relevant document, and all judgements."""
+
+    queries: tuple[Query, ...]  # with at least one relevant (score > 0) judgement
+    qrels: dict[str, dict[str, int]]  # of those queries
+    judgements: dict[str, dict[str, int]]  # every line of the qrels file
+    judged_at: dict[tuple[str, str], int]  # (query id, doc id) -> qrels line number
+    qrels_path: Path
+    meta: dict
+
+
+def read_beir_queries(data_dir: str | Path, default_lang: str | None, *, split: str = "test",
+                      required_lang: str | None = None) -> JudgedQueries:
+    """Queries and judgements without the corpus (which `iter_corpus_chunks` streams)."""
+    data_dir = Path(data_dir)
     qrels_path = data_dir / "qrels" / f"{split}.tsv"
     judgements, judged_at = read_qrels(qrels_path)
-    strict = default_lang if lang_from_name else None
-    queries, n_query_records = _read_queries(_jsonl(data_dir, "queries"), judgements, default_lang, strict)
+    queries, n_query_records = _read_queries(_jsonl(data_dir, "queries"), judgements, default_lang, required_lang)
     _check_all_found(set(judgements) - {q.id for q in queries}, judged_at, qrels_path, "query", 0)
-    judged_docs = {did for rel in judgements.values() for did in rel}
-    candidates = _read_corpus(_jsonl(data_dir, "corpus"), default_lang, strict, unseen=judged_docs)
-    _check_all_found(judged_docs, judged_at, qrels_path, "corpus document", 1)
     relevant = {qid for qid, rel in judgements.items() if any(score > 0 for score in rel.values())}
     kept = tuple(q for q in queries if q.id in relevant)
-    languages = tuple(dict.fromkeys([*([default_lang] if default_lang else []),
-                                     *(q.lang for q in kept), *(c.lang for c in candidates)]))
-    meta = {"format": "beir", "source": str(data_dir), "split": split,
-            "queries_in_file": n_query_records,
+    meta = {"format": "beir", "split": split, "queries_in_file": n_query_records,
             "queries_without_judgements": n_query_records - len(queries),
             "queries_without_relevant": len(queries) - len(kept),
-            "judgements": sum(len(rel) for rel in judgements.values()), "corpus_size": len(candidates)}
-    qrels = {q.id: judgements[q.id] for q in kept}
-    return RetrievalSet(name or data_dir.name, kept, tuple(candidates), qrels, languages, meta)
+            "judgements": sum(len(rel) for rel in judgements.values())}
+    return JudgedQueries(kept, {q.id: judgements[q.id] for q in kept}, judgements, judged_at, qrels_path, meta)
+
+
+def iter_corpus_chunks(data_dir: str | Path, default_lang: str | None, *, chunk: int
+                       ) -> Iterator[tuple[list[str], list[str], list[str]]]:
+    """Stream ``corpus.jsonl(.gz)``: ``(ids, langs, texts)`` of up to ``chunk`` passages at a
+    time, in file order, validated as `load_beir` validates them; the text is what is encoded
+    (``title + " " + text`` when there is a title, as BEIR does).  Duplicate ids are not
+    detected here (that would hold every id in a set): callers check their sorted ids."""
+    path = _jsonl(Path(data_dir), "corpus")
+    ids: list[str] = []
+    langs: list[str] = []
+    texts: list[str] = []
+    for lineno, obj in iter_jsonl(path):
+        did, text, lang = _record(obj, path, lineno, set(), default_lang, None, allow_title=True)
+        title = obj.get("title") or ""
+        ids.append(did)
+        langs.append(lang)
+        texts.append(f"{title} {text}" if title and text.strip() else (text if text.strip() else title))
+        if len(ids) == chunk:
+            yield ids, langs, texts
+            ids, langs, texts = [], [], []
+    if ids:
+        yield ids, langs, texts
 
 
 def read_qrels(path: Path) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..encode import PRECISIONS
 from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, output_directory
 from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
@@ -43,6 +44,7 @@ class EvalOptions:
     query_prompt: str | None = None  # explicit overrides of the two prompts
     passage_prompt: str | None = None
     batch_size: int = 32
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # inference precision (autocast; docs/encoding.md)
     measures: tuple[str, ...] = ("AP", "RR", "R@1", "R@10", "nDCG@10")
     depth: int | None = None
     bias_k: int = 10
@@ -55,6 +57,8 @@ class EvalOptions:
             raise ConfigError(f"candidate text must be one of {CANDIDATE_TEXT_MODES}, got {self.candidate_text!r}")
         if self.batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
     def prompt_spec(self):
         """What `polyir.model.resolve_prompts` takes."""
@@ -154,14 +158,18 @@ def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions
     from ..model import resolve_prompts
     from .evaluation import evaluate_embeddings
 
+    started = time.perf_counter()
     module = getattr(model, "module", model)
     prompts = resolve_prompts(options.prompt_spec(), module)
+    fingerprint = getattr(model, "fingerprint", None)
     stats = EncodeStats()
-    started = time.perf_counter()
+    prepared = time.perf_counter()
     q_emb = encode(model, [q.text for q in rset.queries], kind="query", prompts=prompts,
-                   batch_size=options.batch_size, cache=cache, stats=stats, progress=progress)
+                   batch_size=options.batch_size, cache=cache, stats=stats, progress=progress,
+                   precision=options.precision)
     c_emb = encode(model, [candidate_text(c, options.candidate_text) for c in rset.candidates], kind="passage",
-                   prompts=prompts, batch_size=options.batch_size, cache=cache, stats=stats, progress=progress)
+                   prompts=prompts, batch_size=options.batch_size, cache=cache, stats=stats, progress=progress,
+                   precision=options.precision)
     encoded = time.perf_counter()
     result = evaluate_embeddings(rset, q_emb, c_emb, measures=options.measures, depth=options.depth,
                                  bias_k=options.bias_k, backend=options.backend, run_depth=options.run_depth,
@@ -169,16 +177,27 @@ def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions
     done = time.perf_counter()
     info = {
         "model": str(getattr(model, "source", "in-memory")),
-        "fingerprint": getattr(model, "fingerprint", None),
+        "fingerprint": fingerprint,
         "prompts": {"query": prompts.query, "passage": prompts.passage},
         "candidate_text": options.candidate_text,
         "max_seq_length": getattr(module, "max_seq_length", None),
         "batch_size": options.batch_size,
+        "precision": options.precision,
         "encoding": {"texts": stats.texts, "unique_texts": stats.unique_texts, "cache_hits": stats.cache_hits,
                      "encoded_texts": stats.encoded_texts, "forward_batches": stats.forward_batches},
-        "seconds": {"encode": round(encoded - started, 3), "evaluate": round(done - encoded, 3)},
+        "seconds": {"prepare": round(prepared - started, 3), "encode": round(encoded - prepared, 3),
+                    "evaluate": round(done - encoded, 3)},
     }
     return EvalRun(result=result, info=info)
+
+
+def write_metrics(run: EvalRun, out_dir: str | Path) -> Path:
+    """``metrics.json`` (`EvaluationResult.to_dict` + the ``run`` details) in ``out_dir``."""
+    out = output_directory(out_dir)
+    doc = run.result.to_dict()
+    doc["run"] = run.info
+    atomic_write_json(out / "metrics.json", doc)
+    return out / "metrics.json"
 
 
 def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save_runs: bool = False,
@@ -190,10 +209,7 @@ def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save
     from .runs import write_trec
 
     out = output_directory(out_dir)
-    doc = run.result.to_dict()
-    doc["run"] = run.info
-    atomic_write_json(out / "metrics.json", doc)
-    written = [out / "metrics.json"]
+    written = [write_metrics(run, out)]
     written += list(write_report(run.result, out, title=title, appendix=appendix))
     write_per_query(run.result, out / "per_query.tsv.gz")
     written.append(out / "per_query.tsv.gz")

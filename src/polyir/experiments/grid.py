@@ -24,6 +24,10 @@ HASH_VERSION = 1
 HASH_LENGTH = 16
 # options that change neither the trained weights nor the evaluation
 NOT_HASHED = ("out", "logging", "runtime.threads", "data.token_cache", "checkpoint.every", "checkpoint.keep_last")
+# options added after runs were recorded: hashed only when they differ from their default, so
+# that adding them kept the hash (and the finished runs) of every existing sweep
+HASHED_UNLESS_DEFAULT = {"eval.precision": "fp32"}
+EVAL_OPTIONS_HASHED_UNLESS_DEFAULT = {"precision": "fp32"}
 LEAKAGE_FORMATS = ("xquad-r", "mlqa-r", "lareqa")
 BASELINE_MODEL_KEYS = ("name_or_path", "prompts", "truncate_layers", "trust_remote_code")
 BASELINE_RUNTIME_KEYS = ("device", "threads")
@@ -76,15 +80,26 @@ def canonical_json(obj: Any) -> str:
 
 def hashed_content(run: RunSpec) -> dict:
     """Exactly what the run hash covers."""
-    train = _drop(run.train, NOT_HASHED)
+    train = _drop(run.train, NOT_HASHED + _at_default(run.train, HASHED_UNLESS_DEFAULT))
+    evaluate = [{**e, "options": _drop(e["options"], _at_default(e["options"], EVAL_OPTIONS_HASHED_UNLESS_DEFAULT))}
+                if isinstance(e.get("options"), dict) else e for e in run.evaluate]
     if run.kind == "baseline":
-        return {"version": HASH_VERSION, "kind": run.kind, "model": train["model"], "evaluate": list(run.evaluate)}
-    return {"version": HASH_VERSION, "kind": run.kind, "train": train, "evaluate": list(run.evaluate),
-            "select": run.select}
+        return {"version": HASH_VERSION, "kind": run.kind, "model": train["model"], "evaluate": evaluate}
+    return {"version": HASH_VERSION, "kind": run.kind, "train": train, "evaluate": evaluate, "select": run.select}
 
 
 def run_hash(run: RunSpec) -> str:
     return hashlib.sha256(canonical_json(hashed_content(run)).encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
+def _at_default(data: dict, defaults: dict[str, Any]) -> tuple[str, ...]:
+    """The dotted keys of ``defaults`` whose value in ``data`` is the default (or absent)."""
+    def value(dotted: str) -> Any:
+        head, _, tail = dotted.partition(".")
+        node = data.get(head) if tail else data
+        return node.get(tail or head, defaults[dotted]) if isinstance(node, dict) else defaults[dotted]
+
+    return tuple(key for key, default in defaults.items() if value(key) == default)
 
 
 def _drop(data: dict, dotted_keys: tuple[str, ...]) -> dict:

@@ -22,6 +22,7 @@ from ..config import set_dotted
 from ..dirlock import DirectoryLock
 from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, atomic_write_text, read_json
+from ..stages import StageClock, seconds_since_process_start
 from ..train.model_card import CardEvaluation, read_model_card, write_model_card
 from .grid import RunSpec
 from .record import RunRecord, evaluation_rows, has_record, read_record, write_record
@@ -97,37 +98,64 @@ def run_one(run_dir: str | Path, *, progress: bool = True) -> RunRecord:
 
 def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
     started_at = _now()
+    startup = seconds_since_process_start()  # interpreter, imports and argument parsing before this call
+    clock = StageClock(spec.hash)
     tick = time.perf_counter()
-    if spec.kind == "train":
-        summary = train_stage(spec, run_dir, progress=progress)
-        model = select_model(spec, summary)
-    else:
-        summary, model = None, spec.train["model"]["name_or_path"]
+    _import_libraries()
+    _set_threads((spec.train.get("runtime") or {}).get("threads"))  # torch's and numba's (numba is imported here)
+    clock.mark("import libraries")
+    summary, model_path, model = _train_and_select(spec, run_dir, progress, clock)
     trained = time.perf_counter()
-    threads = (spec.train.get("runtime") or {}).get("threads")
     metrics, bias, matrices, details = [], [], [], {}
     for eval_set in spec.eval_sets:
         rows, bias_rows, mats, info = evaluate_stage(spec, eval_set, model, run_dir / "eval" / eval_set.name,
-                                                     threads=threads)
-        metrics += rows
-        bias += bias_rows
-        matrices += mats
-        details[eval_set.name] = info
+                                                     clock=clock, source=str(model_path))
+        metrics, bias, matrices, details[eval_set.name] = metrics + rows, bias + bias_rows, matrices + mats, info
+    if spec.kind == "train":
+        add_evaluations_to_card(model_path, spec, run_dir)
+        clock.mark("model card")
     done = time.perf_counter()
     from .. import __version__
 
     timings = {"started_at": started_at, "finished_at": _now(), "wall_seconds": done - tick,
-               "train_stage_seconds": trained - tick, "eval_seconds": done - trained}
+               "train_stage_seconds": trained - tick, "eval_seconds": done - trained,
+               "startup_seconds": startup, "stages": clock.rounded(),
+               "train_stages": (summary or {}).get("stage_seconds", {})}
     record = RunRecord(spec, summary, timings, metrics, bias, matrices,
-                       {"host": platform.node(), "polyir_version": __version__, "model": str(model),
+                       {"host": platform.node(), "polyir_version": __version__, "model": str(model_path),
                         "evaluation": details, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
-    if spec.kind == "train":
-        add_evaluations_to_card(model, spec, run_dir)
     write_record(run_dir, record)
+    clock.mark("write record")
     # checkpoints only serve resuming; once the record exists the run is never resumed again
     # (final/ and best/ stay): at 1.3 GB per multilingual-e5-small run they would fill the disk
     shutil.rmtree(run_dir / "train" / "checkpoints", ignore_errors=True)
+    total = seconds_since_process_start()
+    log.info("%s: %s s from process start to record (start-up %s s)", spec.hash,
+             f"{total:.1f}" if total is not None else "?", f"{startup:.1f}" if startup is not None else "?")
     return record
+
+
+def _train_and_select(spec: RunSpec, run_dir: Path, progress: bool, clock: StageClock):
+    """``(train summary or None, path of the model to evaluate, the model)``."""
+    in_memory = None
+    if spec.kind == "train":
+        summary, in_memory = train_stage(spec, run_dir, progress=progress)
+        model_path = select_model(spec, summary)
+    else:
+        summary, model_path = None, spec.train["model"]["name_or_path"]
+    clock.mark("train")
+    final = model_path == (summary or {}).get("final_model")
+    model = evaluation_model(spec, model_path, in_memory if final else None)
+    clock.mark("load model for evaluation")
+    return summary, model_path, model
+
+
+def _import_libraries() -> None:
+    """Import the heavy libraries up front, so that their cost is a stage of its own."""
+    import numba  # noqa: F401
+    import sentence_transformers  # noqa: F401
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
 
 
 def add_evaluations_to_card(model_dir: str | Path, spec: RunSpec, run_dir: Path) -> None:
@@ -144,18 +172,21 @@ def add_evaluations_to_card(model_dir: str | Path, spec: RunSpec, run_dir: Path)
     write_model_card(model_dir, dataclasses.replace(card.with_evaluations(evaluations), reproduce=reproduce))
 
 
-def train_stage(spec: RunSpec, run_dir: Path, *, progress: bool = True) -> dict[str, Any]:
-    """The train summary: from ``train/summary.json`` when training finished, else by training
-    (``resume=True``: from the newest checkpoint, or from scratch when there is none)."""
+def train_stage(spec: RunSpec, run_dir: Path, *, progress: bool = True) -> tuple[dict[str, Any], Any]:
+    """The train summary and the trained model in memory (None when training had finished
+    before: its summary comes from ``train/summary.json``).  Training resumes from the newest
+    checkpoint, or starts from scratch when there is none."""
     from ..train import build_config, train
 
     out = run_dir / "train"
     finished = finished_training(out)
     if finished is not None:
         log.info("%s: training already finished (%s steps); evaluating", spec.hash, finished["steps"])
-        return finished
+        return finished, None
     config = build_config(set_dotted(spec.train, "out", str(out)), where=f"{run_dir / SPEC_FILE}")
-    return train(config, resume=True, progress=progress).to_dict()
+    last: dict[str, Any] = {}  # the module of the last step is the model saved as final/
+    summary = train(config, resume=True, progress=progress, callback=lambda info: last.update(module=info.module))
+    return summary.to_dict(), last.get("module")
 
 
 def finished_training(out: Path) -> dict[str, Any] | None:
@@ -174,20 +205,40 @@ def select_model(spec: RunSpec, summary: dict[str, Any]) -> str:
     return summary["final_model"]
 
 
-def evaluate_stage(spec: RunSpec, eval_set: EvalSetSpec, model_path: str, out: Path, *,
-                   threads: int | None = None) -> tuple[list[dict], list[dict], list, dict]:
-    """Evaluate ``model_path`` on one set; writes ``out`` (metrics.json, report.md, ...)."""
-    from ..evaluate.pipeline import evaluate_model, load_eval_set, write_outputs
+def evaluation_model(spec: RunSpec, model_path: str, in_memory=None):
+    """The model every evaluation set of the run is encoded with: the trained model still in
+    memory (the very weights saved as ``final/``, not read back), else loaded once."""
     from ..model import load_model
 
-    _set_threads(threads)
-    rset = load_eval_set(eval_set.data)
+    if in_memory is not None:
+        return in_memory
     device = (spec.train.get("runtime") or {}).get("device", "auto")
-    model = load_model(model_path, device=device)
+    return load_model(model_path, device=device)
+
+
+def evaluate_stage(spec: RunSpec, eval_set: EvalSetSpec, model, out: Path, *, clock: StageClock | None = None,
+                   source: str | None = None) -> tuple[list[dict], list[dict], list, dict]:
+    """Evaluate ``model`` (a `LoadedModel`, or the trained SentenceTransformer still in memory,
+    saved at ``source``) on one set; writes ``out/metrics.json``.
+
+    Only ``metrics.json`` is written: the run record holds every number of the evaluation
+    (``record.json`` + ``per_query.npz``), and the report is drawn from the database;
+    ``polyir evaluate`` writes the per-set report, heatmap and per-query table when wanted."""
+    from ..evaluate.pipeline import evaluate_model, load_eval_set, write_metrics
+
+    clock = clock or StageClock(spec.hash)
+    rset = load_eval_set(eval_set.data)
+    clock.mark(f"load {eval_set.name}")
     options = eval_options(eval_set, spec.train["model"].get("prompts", "model"))
     evaluation = evaluate_model(model, rset, options, cache=None, progress=False)
-    write_outputs(evaluation, rset, out, title=f"{spec.axes.get('label')} ({spec.hash}) on {eval_set.name}")
+    if source is not None:
+        evaluation.info["model"] = source
+    for stage, seconds in evaluation.info["seconds"].items():
+        clock.add(f"{stage} {eval_set.name}", seconds)
+    clock.restart()
+    write_metrics(evaluation, out)
     metrics, bias, matrices = evaluation_rows(eval_set.name, evaluation.result)
+    clock.mark(f"write {eval_set.name}")
     return metrics, bias, matrices, evaluation.info
 
 

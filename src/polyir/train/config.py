@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..config import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
+from ..encode import PRECISIONS as EVAL_PRECISIONS
 from ..errors import ConfigError
 from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
 
@@ -226,6 +227,7 @@ class EvalConfig:
     metric: str = "multi/AP"  # kind/measure, dev_loss or rank_distance
     patience: int | None = None  # evaluations without improvement before stopping early
     batch_size: int = 128
+    precision: str = "fp32"  # inference precision of the retrieval dev set: fp32 | bf16 | fp16 (autocast)
     loss_data: tuple[Any, ...] = ()  # sources of pairs for dev_loss (default: the pairs of `dev`)
 
     def __post_init__(self) -> None:
@@ -236,6 +238,8 @@ class EvalConfig:
         _positive_or_none("eval.patience", self.patience)
         _positive_or_none("eval.max_queries", self.max_queries)
         _positive_or_none("eval.batch_size", self.batch_size)
+        if self.precision not in EVAL_PRECISIONS:
+            raise ConfigError(f"eval.precision must be one of {EVAL_PRECISIONS}, got {self.precision!r}")
 
     @property
     def enabled(self) -> bool:

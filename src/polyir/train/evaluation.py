@@ -59,7 +59,7 @@ def evaluate_model(module, dev: DevSets, config: EvalConfig, *, prompts: Prompts
     metrics: dict[str, float] = {}
     if dev.retrieval is not None:
         metrics.update(retrieval_metrics(module, dev.retrieval, prompts=prompts, batch_size=config.batch_size,
-                                         candidate_mode=config.candidate_text))
+                                         candidate_mode=config.candidate_text, precision=config.precision))
     if dev.loss_pairs:
         metrics["dev_loss"] = dev_loss(module, dev.loss_pairs, featurizer=featurizer, loss=loss,
                                        batch_size=batch_size, device=device)
@@ -67,14 +67,14 @@ def evaluate_model(module, dev: DevSets, config: EvalConfig, *, prompts: Prompts
 
 
 def retrieval_metrics(module, rset: RetrievalSet, *, prompts: Prompts, batch_size: int,
-                      candidate_mode: str = "sentence") -> dict[str, float]:
+                      candidate_mode: str = "sentence", precision: str = "fp32") -> dict[str, float]:
     from ..encode import encode
     from ..evaluate import evaluate_embeddings
 
     queries = encode(module, [q.text for q in rset.queries], kind="query", prompts=prompts, batch_size=batch_size,
-                     cache=None, progress=False)
+                     cache=None, progress=False, precision=precision)
     candidates = encode(module, [candidate_text(c, candidate_mode) for c in rset.candidates], kind="passage",
-                        prompts=prompts, batch_size=batch_size, cache=None, progress=False)
+                        prompts=prompts, batch_size=batch_size, cache=None, progress=False, precision=precision)
     result = evaluate_embeddings(rset, queries, candidates, measures=RETRIEVAL_MEASURES)
     metrics: dict[str, float] = {}
     for kind, values in result.summary().items():

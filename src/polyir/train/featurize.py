@@ -89,18 +89,36 @@ class Featurizer:
             return None
         return [store[t] for t in texts]
 
-    def warm(self, texts: Sequence[str], kind: str, chunk: int = 8192) -> int:
-        """Tokenise every new text of ``texts`` now (the ``upfront`` token cache); returns how many."""
+    def warm(self, texts: Sequence[str], kind: str, chunk: int = 8192, workers: int = 1) -> int:
+        """Tokenise every new text of ``texts`` now (the ``upfront`` token cache); returns how many.
+        ``workers`` > 1 tokenises the chunks in that many threads (the Rust tokenizer releases
+        the GIL) once the tokenizer shortcut has been checked."""
         if not self.cache:
             return 0
         store = self._rows[kind]
         missing = list(dict.fromkeys(t for t in texts if t not in store))
         # a small first call checks the tokenizer shortcut, which then takes the big ones
-        bounds = [0, min(64, len(missing))] + list(range(min(64, len(missing)) + chunk, len(missing), chunk))
-        for start, stop in zip(bounds, bounds[1:] + [len(missing)]):
-            if stop > start and self.rows(missing[start:stop], kind) is None:
+        head = min(64, len(missing))
+        if head and self.rows(missing[:head], kind) is None:
+            return len(missing)
+        parts = [missing[start:start + chunk] for start in range(head, len(missing), chunk)]
+        if workers > 1 and len(parts) > 1 and self._direct.get(kind):
+            self._tokenize_in_threads(parts, kind, workers)
+            return len(missing)
+        for part in parts:
+            if self.rows(part, kind) is None:
                 break
         return len(missing)
+
+    def _tokenize_in_threads(self, parts: list[list[str]], kind: str, workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the first call fixed the tokenizer's truncation settings (every call passes the same
+        # ones), so concurrent calls only read its state
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="polyir-tokenize") as pool:
+            for part, rows in zip(parts, pool.map(lambda texts: self._encode_ids(texts, kind), parts)):
+                self._rows[kind].update(zip(part, rows))
+                self.tokenized_texts += len(part)
 
     def joint_features(self, parts: Sequence[tuple[Sequence[str], str]]) -> dict | None:
         """One padded batch of several ``(texts, kind)`` parts, in order, or None when the parts
@@ -171,9 +189,12 @@ class Featurizer:
 
     def _tokenize(self, texts: list[str], kind: str) -> list[Rows]:
         """The tokenizer shortcut: ids of ``prompt + text``, truncated as sentence-transformers does."""
+        self.tokenized_texts += len(texts)
+        return self._encode_ids(texts, kind)
+
+    def _encode_ids(self, texts: list[str], kind: str) -> list[Rows]:
         prompt = self.prompts.for_kind(kind)
         limit = self.max_length[kind] or self.module.max_seq_length
-        self.tokenized_texts += len(texts)
         encoded = self._tokenizer([prompt + t for t in self._clipped(texts, kind)], truncation="longest_first",
                                   max_length=limit,
                                   return_attention_mask=False,

@@ -8,6 +8,7 @@ checkpoint -> save the final model and the summary.  See docs/training.md.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -25,6 +26,7 @@ from ..io import atomic_write_json, atomic_write_text, output_directory, read_js
 from ..losses import InfoNCE
 from ..model import resolve_prompts
 from ..progress import progress as progress_bar
+from ..stages import StageClock
 from .checkpoint import latest_checkpoint, save_checkpoint
 from .collate import batch_texts, sub_batches
 from .config import AUTO_UPFRONT_PAIRS, TrainConfig
@@ -75,6 +77,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
 
 def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, resume: bool, progress: bool,
            callback: Callable[[StepInfo], bool | None] | None) -> TrainSummary:
+    clock = StageClock("train")
     checkpoint = latest_checkpoint(out) if resume else None
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None
@@ -84,17 +87,20 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
     if resume and checkpoint is None and (out / "config.yaml").exists():
         log.warning("%s: no checkpoint to resume from; starting from step 0", out)
     set_runtime(config)
+    clock.mark("setup")
 
     # ---- data and sampler: every rank draws the same global batches and keeps its slice
     data = load_training_data(config.data, dev=config.eval.dev)
     pairs = data.collection.pairs
     sampler, total_steps = make_sampler(config, data.index, ctx)
+    clock.mark("load data")
 
     # ---- model, collate, optimizer, loss
     loaded = load_training_model(config.model, device=str(ctx.device),
                                  source=checkpoint.model_dir if checkpoint else None)
     module = loaded.module
     fast_dropout(config, module, ctx.device)
+    clock.mark("load model")
     prompts = resolve_prompts(config.model.prompts, module)
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
                             max_passage_length=config.model.max_passage_length,
@@ -102,6 +108,7 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
     if config.data.token_cache == "upfront" or (config.data.token_cache == "auto"
                                                  and len(pairs) <= AUTO_UPFRONT_PAIRS):
         tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
+    clock.mark("tokenize")
     freeze_unused(module, featurizer, pairs[0], ctx.device)
     optimizer = build_optimizer(module, config.optim)
     trainable = [p for group in optimizer.param_groups for p in group["params"]]
@@ -124,6 +131,7 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
             "total_steps": total_steps, "batches_per_epoch": len(sampler), "world_size": ctx.world_size,
             **count_parameters(module), "data": data.describe()})
     dev = load_dev_sets(config.eval) if config.eval.enabled else None
+    clock.mark("prepare")
 
     def run_evaluation(at_step: int) -> bool:
         """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
@@ -141,6 +149,7 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
     stopped = "completed"
     if dev is not None and config.eval.at_start and step == 0 and run_evaluation(0):
         stopped = "early_stopping"
+    clock.mark("evaluate at start")
 
     # ---- the loop
     train_seconds, steps_this_call = 0.0, 0
@@ -223,6 +232,7 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
             embedding_grad.detach()
 
     # ---- the summary, the final model and the model cards
+    clock.mark("steps")
     final = out / "final" if stopped != "callback" else None
     best = out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
     summary = TrainSummary(
@@ -235,6 +245,9 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
         pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0)
     if ctx.is_main:
         _save_with_cards(module, config, summary, selection)
+    clock.mark("save final model")
+    summary = dataclasses.replace(summary, stage_seconds=clock.rounded())
+    if ctx.is_main:
         atomic_write_json(out / "summary.json", summary.to_dict())
         logger.log("stop" if stopped == "callback" else "end", step, {"stopped": stopped})
     logger.close()

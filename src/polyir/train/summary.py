@@ -76,6 +76,7 @@ class TrainSummary:
     seconds: float  # wall time of this call
     train_seconds: float  # time in training steps during this call (no evaluation, no saving)
     pairs_per_second: float  # global batch x steps / train_seconds, this call
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # this call, by stage (polyir.stages)
 
     @property
     def epochs(self) -> float:

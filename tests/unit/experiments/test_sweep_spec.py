@@ -167,6 +167,26 @@ def test_the_data_label_of_a_base_with_several_sources_names_them_all(sweep, tmp
     assert expand(parse_sweep(sweep))[1].axes["data"] == "syn+extra+more"
 
 
+def test_precision_options_at_their_default_keep_the_hash_of_older_runs(sweep):
+    """Runs recorded before the precision options existed keep their hash (and directory)."""
+    from polyir.experiments.grid import RunSpec
+
+    run = expand(parse_sweep(sweep))[3]
+    assert run.train["eval"]["precision"] == "fp32" and run.evaluate[0]["options"]["precision"] == "fp32"
+    older = copy.deepcopy(run.to_dict())  # as written before the options existed
+    del older["train"]["eval"]["precision"], older["evaluate"][0]["options"]["precision"]
+    older.pop("hash")
+    assert RunSpec.from_dict(older).hash == run.hash
+    for where in (("train", "eval"), ("evaluate", 0, "options")):
+        changed = copy.deepcopy(run.to_dict())
+        changed.pop("hash")
+        node = changed
+        for key in where:
+            node = node[key]
+        node["precision"] = "bf16"
+        assert RunSpec.from_dict(changed).hash != run.hash
+
+
 def test_variants_walk_one_factor_at_a_time(sweep, tmp_path):
     (tmp_path / "other.jsonl").write_text("")
     sweep["grid"] = {"strategy": ["mono", "hybrid(0.5)"], "variant": [
