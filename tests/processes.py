@@ -5,7 +5,17 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Callable
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def child_env(**extra: str) -> dict:
+    """The environment of a child Python: polyir's source first on PYTHONPATH, the existing
+    entries kept (packages installed with ``pip install --target`` live there), ``extra`` added."""
+    path = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def sigkill_when(process: subprocess.Popen, ready: Callable[[], bool], *, timeout: float = 120.0,

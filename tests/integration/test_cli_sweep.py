@@ -3,21 +3,18 @@ record + skip-finished, dry-run plan and cost, SIGKILL mid-run + resume, print-c
 collect, the Ray executor, one-line configuration errors."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from processes import sigkill_when
+from processes import child_env, sigkill_when
 
-import polyir
 from polyir.cli import main
 from polyir.experiments.store import ResultsStore
 
-ENV = {**os.environ, "PYTHONPATH": str(Path(polyir.__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1",
-       "POLYIR_QUIET": "1"}
+ENV = child_env(HF_HUB_OFFLINE="1", POLYIR_QUIET="1")
 
 
 def sweep_file(root: Path, synthetic_dir: Path, model_dir: Path, *, out: str, steps: int = 6,

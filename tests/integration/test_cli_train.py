@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from processes import sigkill_when
+from processes import child_env, sigkill_when
 
-import polyir
 from polyir.cli import main
 
 # pinned to the CPU: the resume test compares weights to 1e-6, a CPU property
@@ -105,7 +102,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, 
     args = ["train", "--model", str(tiny_setup / "tiny"), "--data", f"syn={tiny_setup / 'syn' / 'train'}",
             "--steps", steps, *COMMON, "--set", "checkpoint.every=5", "--set", "checkpoint.keep_last=2"]
     killed = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(polyir.__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"}
+    env = child_env(HF_HUB_OFFLINE="1")
     process = subprocess.Popen([sys.executable, "-m", "polyir.cli", "-q", *args, "--out", str(killed)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sigkill_when(process, (killed / "checkpoints" / "step-00000010").exists)

@@ -3,19 +3,19 @@ model, generated data).  On a machine with CUDA the same run exercises the GPU p
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from processes import child_env
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_gpu_check_writes_every_section(tmp_path):
     torch = pytest.importorskip("torch")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
+    env = child_env(HF_HUB_OFFLINE="1")
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), "--tiny", "--out", str(tmp_path),
                            "--budget-seconds", "1500", "--threads", "1"], env=env, capture_output=True, text=True,
                           timeout=1800)

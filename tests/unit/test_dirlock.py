@@ -5,11 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from processes import child_env
 
-import polyir
 from polyir.dirlock import LOCK_NAME, DirectoryInUse, DirectoryLock, lock_holder
 
 HOLD = """
@@ -33,7 +32,7 @@ def test_a_held_directory_is_refused_with_the_holder_named(tmp_path):
 
 
 def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(polyir.__file__).resolve().parents[1])}
+    env = child_env()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

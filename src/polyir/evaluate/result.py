@@ -87,14 +87,24 @@ class EvaluationResult:
         The input of `polyir.evaluate.stats` (paired tests resample questions, i.e. shared
         query ids, because the translations of a question are correlated).
         """
-        names = [s.name for s in self.settings.values() if s.kind == kind]
-        pq = self.per_query
-        rows = np.flatnonzero(np.isin(pq.setting, names))
-        questions, col = np.unique(pq.query_id[rows].astype(str), return_inverse=True)
-        row = {n: i for i, n in enumerate(names)}
+        names, questions, rows, row_of, col = self._kind_layout(kind)
         out = np.full((len(names), len(questions)), np.nan)
-        out[[row[s] for s in pq.setting[rows]], col] = pq.values[str(measure)][rows]
-        return names, questions.tolist(), out
+        out[row_of, col] = self.per_query.values[str(measure)][rows]
+        return list(names), list(questions), out
+
+    def _kind_layout(self, kind: str):
+        """Where each per-query row of ``kind`` goes in `question_matrix` (the same for every
+        measure: computed once per kind, with integer codes rather than string comparisons)."""
+        layouts = self.__dict__.setdefault("_kind_layouts", {})  # frozen dataclass: a private cache
+        if kind not in layouts:
+            names = [s.name for s in self.settings.values() if s.kind == kind]
+            index = {n: i for i, n in enumerate(names)}
+            pq = self.per_query
+            code = np.fromiter((index.get(s, -1) for s in pq.setting), dtype=np.int64, count=len(pq.setting))
+            rows = np.flatnonzero(code >= 0)
+            questions, col = np.unique(pq.query_id[rows].astype(str), return_inverse=True)
+            layouts[kind] = (tuple(names), tuple(questions.tolist()), rows, code[rows], col)
+        return layouts[kind]
 
     def to_dict(self) -> dict[str, object]:
         """The ``metrics.json`` document (schema ``polyir.metrics/1``, docs/evaluation.md)."""

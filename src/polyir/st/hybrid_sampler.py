@@ -45,7 +45,9 @@ class HybridBatchSampler(DefaultBatchSampler):
     ``dataset_temperature``: as `polyir.sampling.SamplerConfig`; ``total_steps`` is needed only
     for an α schedule (``alpha_end``).  ``drop_last`` is ignored: polyir's batches are always
     full (an epoch is the number of full batches that uses every group once, docs/sampling.md).
-    ``generator`` is ignored too: every draw comes from generators seeded by (seed, epoch, ...).
+    Every draw comes from generators seeded by (seed, epoch, ...); ``seed`` is the training
+    arguments' seed, which sentence-transformers >= 6.1 passes.  6.0 passes only ``generator``,
+    seeded with it: when ``seed`` is left at 0, a seeded ``generator``'s seed is taken instead.
     ``batch_size`` (the attribute) counts dataset rows per batch, 2 × the items (``config.batch_size``).
     Under ``accelerate launch`` / ``torchrun`` each process gets whole batches in turn, the same
     number on every process (the last incomplete round is dropped).
@@ -57,6 +59,7 @@ class HybridBatchSampler(DefaultBatchSampler):
                  language_weighting: str = "uniform", language_temperature: float = 1.0,
                  dataset_temperature: float = 1.0, total_steps: int | None = None,
                  columns: DatasetColumns = DatasetColumns()) -> None:
+        seed = seed or _seed_of(generator)
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
                          valid_label_columns=valid_label_columns, generator=generator, seed=seed)
         self.config = SamplerConfig(strategy, batch_size, alpha=alpha, alpha_end=alpha_end,
@@ -102,3 +105,13 @@ class HybridBatchSampler(DefaultBatchSampler):
             epoch, position = divmod(step, per_epoch)
             stats.update(self.polyir_sampler.batch_at(position, epoch))
         return stats
+
+
+def _seed_of(generator: "torch.Generator | None") -> int:
+    """The seed a trainer gave ``generator`` (0 when none, or when it was left unseeded)."""
+    if generator is None:
+        return 0
+    import torch
+
+    seed = generator.initial_seed()
+    return 0 if seed == torch.Generator().initial_seed() else int(seed)

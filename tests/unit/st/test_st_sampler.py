@@ -125,3 +125,16 @@ def test_bad_datasets_are_one_line_errors():
                                               "group": [1, 2]}))
     with pytest.raises(InputError, match="pair 0: has 0 hard negatives"):
         pairs_dataset(make_pairs()[:3], hard_negatives=1)
+
+
+def test_the_seed_of_a_seeded_generator_is_used_when_no_seed_is_passed():
+    # sentence-transformers 6.0 passes only generator=torch.Generator().manual_seed(args.seed)
+    import torch
+
+    dataset = pairs_dataset(make_pairs())
+    by_seed = HybridBatchSampler(dataset, batch_size=8, seed=7)
+    by_generator = HybridBatchSampler(dataset, batch_size=8, generator=torch.Generator().manual_seed(7))
+    unseeded = HybridBatchSampler(dataset, batch_size=8, generator=torch.Generator())
+    assert list(by_generator) == list(by_seed) != list(unseeded)
+    assert list(unseeded) == list(HybridBatchSampler(dataset, batch_size=8, seed=0))
+    assert by_generator.config.seed == 7 and unseeded.config.seed == 0

@@ -5,13 +5,13 @@ CPU only (``use_cpu=True``); tiny model.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from processes import child_env
 
 pytest.importorskip("datasets", reason="the `st` extra (datasets, accelerate) is not installed")
 pytest.importorskip("accelerate", reason="the `st` extra (datasets, accelerate) is not installed")
@@ -78,8 +78,7 @@ def test_batches_for_steps():
 
 
 def test_example_trains_and_reports_the_mono_share(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = child_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "sentence_transformers_trainer.py"), "--steps", "6",
                            "--threads", "1", "--out", str(tmp_path)], env=env, capture_output=True, text=True,
                           timeout=300)

@@ -30,7 +30,11 @@ def test_masks_are_a_function_of_the_seed_and_look_independent():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_forward_and_gradient_are_the_masked_scaled_identity(dtype):
-    x = torch.randn(64, 33, dtype=dtype, requires_grad=True)
+    # no zeros in x (some CPUs' bf16 randn gives exact zeros): out != 0 is then exactly the mask
+    gen = torch.Generator().manual_seed(5)
+    magnitude = torch.rand(64, 33, generator=gen) + 0.5
+    sign = torch.where(torch.rand(64, 33, generator=gen) < 0.5, -1.0, 1.0)
+    x = (sign * magnitude).to(dtype).requires_grad_()
     torch.manual_seed(3)
     out = fast_dropout(x, 0.25)
     kept = out != 0

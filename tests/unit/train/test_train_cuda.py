@@ -37,7 +37,7 @@ def train_records(out):
 
 def test_bf16_autocast_stays_within_bf16_rounding_of_fp32(train_model_dir):
     module = load_training_model(ModelConfig(str(train_model_dir), dropout=0.0), device="cuda").module.eval()
-    features = {k: v.to("cuda") for k, v in module.tokenize(TEXTS).items()}
+    features = {k: v.to("cuda") if torch.is_tensor(v) else v for k, v in module.preprocess(TEXTS).items()}
     batch = SubBatch("query", features, np.arange(len(TEXTS)))
     device = torch.device("cuda")
     with torch.no_grad():

@@ -1,15 +1,12 @@
 """kill -9 in the middle of a BEIR translation, re-run: the same directory as an uninterrupted run."""
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-import polyir
 from beir_fixtures import write_beir
 from polyir.cli import main
 from polyir.translate.beir_report import MANIFEST, REJECTS
-from processes import sigkill_when
+from processes import child_env, sigkill_when
 
 from test_translate_resume import cached_rows
 
@@ -24,7 +21,7 @@ def command(src, out, model, cache):
 
 def test_sigkill_then_rerun_gives_the_uninterrupted_directory(tiny_marian, tmp_path):
     src = write_beir(tmp_path / "beir", n_docs=16, n_queries=6)
-    env = dict(os.environ, PYTHONPATH=str(Path(polyir.__file__).parents[1]), HF_HUB_OFFLINE="1")
+    env = child_env(HF_HUB_OFFLINE="1")
     cache = tmp_path / "c1.sqlite"
     killed = subprocess.Popen(command(src, tmp_path / "resumed", tiny_marian, cache), env=env, stderr=subprocess.PIPE)
     sigkill_when(killed, lambda: cached_rows(cache) >= 10, what="10 cached segments")  # in the corpus, after the queries

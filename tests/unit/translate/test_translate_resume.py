@@ -1,6 +1,5 @@
 """kill -9 in the middle of a translation, re-run: nothing lost, nothing duplicated, same bytes."""
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -8,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-import polyir
 from polyir.cli import main
 
 from translate_fixtures import toy_records, write_records
+from processes import child_env
 
 
 def command(src, out, model, cache, report):
@@ -32,7 +31,7 @@ def cached_rows(cache: Path) -> int:
 
 def test_sigkill_then_rerun_gives_the_uninterrupted_output(tiny_marian, tmp_path):
     src = write_records(tmp_path / "in.jsonl", toy_records(20, seed=11))
-    env = dict(os.environ, PYTHONPATH=str(Path(polyir.__file__).parents[1]), HF_HUB_OFFLINE="1")
+    env = child_env(HF_HUB_OFFLINE="1")
 
     killed = subprocess.Popen(command(src, tmp_path / "resumed.jsonl", tiny_marian, tmp_path / "c1.sqlite",
                                       tmp_path / "r1.json"), env=env, stderr=subprocess.PIPE)
