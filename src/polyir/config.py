@@ -13,6 +13,8 @@ import typing
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
+import yaml
+
 from .errors import ConfigError
 
 T = TypeVar("T")
@@ -116,8 +118,6 @@ def to_dict(obj: Any) -> Any:
 
 
 def load_yaml(path: str | Path) -> dict:
-    import yaml
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found"
@@ -142,8 +142,6 @@ def load_yaml(path: str | Path) -> dict:
 
 
 def dump_yaml(obj: Any) -> str:
-    import yaml
-
     return yaml.safe_dump(to_dict(obj), sort_keys=False, allow_unicode=True)
 
 
@@ -179,8 +177,6 @@ def check_override(cls: type, key: str, value: Any, label: str) -> None:
 
 def parse_override(text: str) -> tuple[str, Any]:
     """``key.sub=value`` with the value parsed as YAML (``alpha=0.5``, ``langs=[en,de]``)."""
-    import yaml
-
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {text!r} is not of the form key=value")

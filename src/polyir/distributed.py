@@ -185,6 +185,11 @@ def _collective_device() -> torch.device:
     return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
+def launched_rank() -> int:
+    """This process's rank as the launcher (torchrun, accelerate launch) set it; 0 without one."""
+    return _env_int("RANK", 0)
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or value == "":

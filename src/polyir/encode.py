@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 import numpy as np
 
 from .embcache import EmbeddingCache, text_key
-from .errors import ConfigError, InputError
 from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengths  # noqa: F401 (re-exported)
+from .errors import ConfigError, InputError
 from .fingerprint import with_precision
 from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
 from .progress import progress as progress_bar

@@ -16,6 +16,7 @@ import numpy as np
 
 from .model import Prompts
 from .prefetch import prefetched
+from .train.featurize import Featurizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -74,8 +75,6 @@ class _TokenBatches:
 
     def __init__(self, module, texts: list[str], *, prompts: Prompts, kind: str, batch_size: int,
                  max_tokens: int | None):
-        from .train.featurize import Featurizer
-
         self.module, self.texts, self.prompts, self.kind = module, texts, prompts, kind
         self.featurizer = Featurizer(module, prompts)
         self.featurizer.warm(texts, kind, chunk=TOKENIZE_CHUNK, workers=_tokenizer_threads(len(texts)))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import langcodes
+
 from .errors import InputError
 
 
 @lru_cache(maxsize=4096)
 def _normalise(code: str) -> str | None:
-    import langcodes
-
     code = code.strip()
     if not code or not langcodes.tag_is_valid(code):
         return None

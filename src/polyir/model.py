@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+from safetensors import SafetensorError, safe_open
+
+from . import fingerprint as fp
 from .device_checks import single_process_device
 from .errors import ConfigError, InputError
-from .io import looks_like_local_path
+from .fingerprint import parameter_dtype
+from .io import looks_like_local_path, read_json
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -101,8 +105,6 @@ class LoadedModel:
 
     @property
     def dtype(self) -> str:
-        from .fingerprint import parameter_dtype
-
         return parameter_dtype(self.module)
 
 
@@ -111,8 +113,6 @@ def model_fingerprint(model: "LoadedModel | SentenceTransformer") -> str:
 
     A `LoadedModel` whose tensors were modified in place after loading (training) falls back
     to the tensor digest, so a stale cache entry can never be served."""
-    from . import fingerprint as fp
-
     if isinstance(model, LoadedModel):
         module = model.module
         unchanged = model.content_digest and fp.weights_state(module) == model.loaded_state
@@ -145,8 +145,6 @@ def load_model(name_or_path: str | Path, *, device: str = "auto", dtype: str = "
                revision: str | None = None) -> LoadedModel:
     """Load a sentence-transformers directory, a plain Hugging Face checkpoint (mean pooling),
     or a hub name.  Raises `InputError` (one line) when the model cannot be found or read."""
-    from . import fingerprint as fp
-
     source = str(name_or_path)
     local = _local_model_dir(source)
     device = resolve_device(device)
@@ -208,8 +206,6 @@ def check_model_files(path: Path) -> None:
 
 
 def _json_object(path: Path, *, required: bool, kind: type = dict):
-    from .io import read_json
-
     if not path.exists() and not path.is_symlink():
         if required:
             raise InputError("file not found", path=path)
@@ -226,8 +222,6 @@ def _json_object(path: Path, *, required: bool, kind: type = dict):
 
 def _check_safetensors(path: Path) -> None:
     """Reads the header only: a truncated or overwritten file fails here, not mid-load."""
-    from safetensors import SafetensorError, safe_open
-
     try:
         with safe_open(str(path), framework="pt"):
             pass

@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
 from .errors import ConfigError, InputError
-from .io import open_text
+from .io import iter_jsonl, open_text, read_json
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +66,8 @@ def iter_corpus_lines(paths: Iterable[str | Path]) -> Iterator[str]:
     for f in files:
         name = f.name[:-3] if f.name.endswith(".gz") else f.name
         if name.endswith(".json"):
-            from .io import read_json
-
             yield from _strings(read_json(f))
         elif name.endswith(".jsonl"):
-            from .io import iter_jsonl
-
             for _, obj in iter_jsonl(f):
                 yield from _strings(obj)
         else:
@@ -96,7 +94,6 @@ def _strings(obj) -> Iterator[str]:
 
 def train_tokenizer(lines: Iterable[str], vocab_size: int, max_length: int):
     """A Unigram tokenizer (XLM-R style) as a `transformers.PreTrainedTokenizerFast`."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.Unigram())
@@ -122,8 +119,6 @@ def _round_unigram_scores(tok, digits: int = 9):
     pieces of equal score also come out in varying order.  Rounding, giving the fallback
     characters their scores in sorted order, and sorting the learned pieces by (score
     descending, piece) makes the saved tokenizer — hence the ids — identical across runs."""
-    from tokenizers import Tokenizer
-
     spec = json.loads(tok.to_str())
     vocab = [[piece, round(score, digits)] for piece, score in spec["model"]["vocab"]]
     special = [entry for entry in vocab if entry[0] in SPECIAL_TOKENS]

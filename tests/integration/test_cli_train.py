@@ -121,6 +121,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_setup, tmp_path, 
 
 def test_ctrl_c_says_how_to_resume_and_that_resumes(tiny_setup, tmp_path, capsys, monkeypatch):
     import polyir.train
+    import polyir.train.launch
 
     real_train = polyir.train.train
 
@@ -132,13 +133,13 @@ def test_ctrl_c_says_how_to_resume_and_that_resumes(tiny_setup, tmp_path, capsys
 
     args = ["train", "--model", tiny_setup / "tiny", "--data", f"syn={tiny_setup / 'syn' / 'train'}", "--steps", "4",
             "--out", tmp_path / "run", *COMMON, "--set", "checkpoint.every=100"]
-    monkeypatch.setattr(polyir.train, "train", interrupted)
+    monkeypatch.setattr(polyir.train.launch, "train", interrupted)  # what `polyir train` calls
     code, _, stderr = run(capsys, *args)
     assert code == 130
     assert stderr.strip().splitlines()[-1] == (
         f"polyir: interrupted (the last finished step, if any, is checkpointed in {tmp_path / 'run'}/checkpoints; "
         "run the same command with --resume to continue)")
-    monkeypatch.setattr(polyir.train, "train", real_train)
+    monkeypatch.setattr(polyir.train.launch, "train", real_train)
     code, _, stderr = run(capsys, *args)
     assert code == 2 and "pass --resume to continue it" in stderr  # what the message warned about
     code, _, stderr = run(capsys, *args, "--resume")

@@ -1,6 +1,8 @@
 """The `polyir` command: a thin shell that parses arguments, calls one library function and
-writes files.  Each sub-command lives in its own module exposing ``register(subparsers)``;
-heavy imports happen inside the command functions, so ``polyir --help`` is instant.
+writes files.  Each sub-command lives in its own module exposing ``register(subparsers)``; the command
+modules import polyir at the top and reach torch only through the package faces
+(`polyir.train`, `polyir.evaluate`, `polyir.experiments` resolve their names on first use), so
+``polyir --help`` loads no torch.
 
 Errors the user can act on (`PolyirError`) are printed as one line on stderr with a
 non-zero exit status; ``--debug`` shows the traceback instead.
@@ -8,20 +10,20 @@ non-zero exit status; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 
 from .. import __version__
 from ..errors import PolyirError
+from . import data, demo, evaluate, model, report, sweep, train, translate
 from .argtypes import OneLineParser
 
 # what an interrupted command keeps; a command that keeps more sets ``on_interrupt`` (a text, or a
 # function of the parsed arguments) in its defaults
 INTERRUPTED = "it keeps no partial work: re-run the same command to start again"
 # sub-command modules, in the order they appear in --help
-COMMAND_MODULES = ("model", "data", "translate", "evaluate", "train", "sweep", "report", "demo")
+COMMAND_MODULES = (model, data, translate, evaluate, train, sweep, report, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,13 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"{__name__}.{name}":
-                continue  # command not built yet
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

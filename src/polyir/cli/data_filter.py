@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..io import atomic_write_json
+from ..languages import normalise_language
+from ..translate.filter_pairs import filter_pair_file
+from .translate_options import add_filter_arguments, filter_config_from_args, print_filter_report
+
 
 def _filter(args: argparse.Namespace) -> int:
-    from ..io import atomic_write_json
-    from ..languages import normalise_language
-    from ..translate.filter_pairs import filter_pair_file
-    from .translate import filter_config_from_args, print_filter_report
-
     report = filter_pair_file(args.input, args.out, normalise_language(args.source), filter_config_from_args(args))
     print_filter_report(report)
     print(f"kept {sum(report.kept.values())} of {sum(report.checked.values())} checked pairs; wrote {args.out}",
@@ -21,8 +21,6 @@ def _filter(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from .translate import add_filter_arguments
-
     p = subparsers.add_parser("filter", help="drop bad machine translations (empty, untranslated, loops, length, language)",
                               description="Check every pair not in the source language against its group's "
                                           "source-language pair (see docs/translation.md).")

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from itertools import chain
+from pathlib import Path
 
+from ..data.importers.table import parse_mapping
+from ..data.importing import FORMATS, ImportOptions, import_pairs
+from ..data.leakage import LeakageIndex, filter_leakage_file
+from ..data.pair_files import iter_pairs
+from ..data.splits import split_pair_file, split_squad_directory
+from ..data.stats import collection_stats, format_stats
+from ..io import atomic_write_json
 from .argtypes import non_negative_int, open_fraction, positive_int
-
-if TYPE_CHECKING:
-    from ..data.importing import ImportOptions
-
-# kept in sync with polyir.data.importing.FORMATS (a test checks); listed here so --help imports nothing heavy
-IMPORT_FORMATS = ("squad", "bitext", "beir", "mmarco", "triples", "table")
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ..data.importing import import_pairs
-
     result = import_pairs(args.format, args.inputs, args.out, options_from_args(args), exclude=args.exclude,
                           min_languages=args.min_languages, contained=args.contained)
     print(f"wrote {result.pairs} pairs to {args.out}", file=sys.stderr)
@@ -31,12 +31,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from itertools import chain
-
-    from ..data.pair_files import iter_pairs
-    from ..data.stats import collection_stats, format_stats
-    from ..io import atomic_write_json
-
     stats = collection_stats(chain.from_iterable(iter_pairs(path) for path in args.files))
     print(format_stats(stats))
     if args.json:
@@ -45,9 +39,6 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _leakage(args: argparse.Namespace) -> int:
-    from ..data.leakage import LeakageIndex, filter_leakage_file
-    from ..io import atomic_write_json
-
     index = LeakageIndex.from_path(args.eval[0])
     for path in args.eval[1:]:
         index = index | LeakageIndex.from_path(path)
@@ -59,8 +50,6 @@ def _leakage(args: argparse.Namespace) -> int:
 
 
 def _split_articles(args: argparse.Namespace) -> int:
-    from ..data.splits import split_squad_directory
-
     split = split_squad_directory(args.directory, args.train_dir, args.heldout_dir,
                                   heldout_fraction=args.fraction, seed=args.seed)
     print(f"{len(split.train_articles)} training articles, {len(split.heldout_articles)} held out "
@@ -69,8 +58,6 @@ def _split_articles(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from ..data.splits import split_pair_file
-
     n_train, n_heldout = split_pair_file(args.input, args.train_out, args.heldout_out,
                                          heldout_fraction=args.fraction, seed=args.seed)
     print(f"{n_train} training pairs, {n_heldout} held-out pairs", file=sys.stderr)
@@ -78,7 +65,7 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def add_import_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=IMPORT_FORMATS, help="source format")
+    p.add_argument("format", choices=FORMATS, help="source format")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="input files or directories, LANG=PATH where the language is not in the file")
     p.add_argument("--out", required=True, help="output pair file: .jsonl, .jsonl.gz or .parquet")
@@ -111,11 +98,6 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> ImportOptions:
-    from pathlib import Path
-
-    from ..data.importers.table import parse_mapping
-    from ..data.importing import ImportOptions
-
     dataset = args.dataset or [Path(args.out).name.split(".")[0]]
     return ImportOptions(
         lang=args.lang, dataset=dataset[0] if len(dataset) == 1 else dataset, positive=args.positive,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..data.synthetic import generate_synthetic
 from .argtypes import non_negative_int, positive_int
 
 
@@ -26,8 +27,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.synthetic import generate_synthetic
-
     summary = generate_synthetic(args.out, n_languages=args.languages, n_groups=args.groups,
                                  n_eval_questions=args.eval_questions, seed=args.seed, partial=args.partial)
     evaluation, training = summary.counts["eval"], summary.counts["train"]

@@ -9,6 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..evaluate.eval_options import DATASET_FORMATS
+from ..experiments.demo import DemoOptions, run_demo
 from .argtypes import positive_float, positive_int
 
 
@@ -24,7 +27,7 @@ def register(subparsers) -> None:
                    help="training source instead of the synthetic set (repeatable): an XQuAD-R-format directory, "
                         "a pair file, ...; needs --eval")
     p.add_argument("--eval", dest="eval_dir", metavar="DIR", help="evaluation directory (default: the synthetic set)")
-    p.add_argument("--eval-format", default="xquad-r", choices=("xquad-r", "mlqa-r", "lareqa", "beir"),
+    p.add_argument("--eval-format", default="xquad-r", choices=DATASET_FORMATS,
                    help="format of --eval (default xquad-r)")
     p.add_argument("--model", help="model to fine-tune instead of a tiny from-scratch encoder (a directory)")
     p.add_argument("--strategies", nargs="+", default=None, metavar="STRATEGY",
@@ -44,9 +47,6 @@ def register(subparsers) -> None:
 
 
 def options_from_args(args: argparse.Namespace):
-    from ..errors import ConfigError
-    from ..experiments.demo import DemoOptions
-
     if args.data and not args.eval_dir:
         raise ConfigError("--data needs --eval (an evaluation directory that the training data must not overlap)")
     chosen = {"out": Path(args.out), "data": tuple(args.data), "eval_dir": args.eval_dir,
@@ -61,8 +61,6 @@ def options_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.demo import run_demo
-
     options = options_from_args(args)
     result = run_demo(options, echo=lambda line: print(line, file=sys.stderr, flush=True))
     report = result.report

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from .. import evaluate as polyir_evaluate  # the scoring kernels (torch, numba) load when a command runs
+from ..device_checks import single_process_device
+from ..embcache import EmbeddingCache
+from ..encode import PRECISIONS
+from ..errors import ConfigError
+from ..evaluate.eval_options import DATASET_FORMATS, EvalData, EvalOptions
+from ..io import atomic_write_json, output_directory
+from ..languages import normalise_language
+from ..model import load_model
+from ..types import CANDIDATE_TEXT_MODES
 from .argtypes import positive_float, positive_int
 
 
 def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     """Encoding options shared by `evaluate` and other commands that encode."""
     g = parser.add_argument_group("encoding")
-    g.add_argument("--candidate-text", choices=("sentence", "sentence+context"), default="sentence",
+    g.add_argument("--candidate-text", choices=CANDIDATE_TEXT_MODES, default="sentence",
                    help="encode the candidate sentence alone (default) or sentence + its paragraph (LAReQA)")
     g.add_argument("--prompts", default=None, metavar="PRESET",
                    help="prompt preset: model (default: the model's own), e5 ('query: '/'passage: '), "
@@ -22,7 +33,7 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, mps")
     g.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
                    help="dtype the weights are loaded in (float16 only on GPU)")
-    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+    g.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="inference precision: fp32 (default) or bf16 / fp16 autocast (fp16 only on GPU); "
                         "see docs/encoding.md for its effect on the metrics")
     g.add_argument("--max-seq-length", type=positive_int, default=None, help="truncate texts to this many tokens")
@@ -38,7 +49,7 @@ def register(subparsers) -> None:
                     "(X->X), cross-lingual (X->Y) and multilingual (X->all) setting, language-bias measures, "
                     "OUT/metrics.json, OUT/report.md, OUT/heatmap.png and OUT/per_query.tsv.gz.")
     p.add_argument("--model", required=True, help="sentence-transformers / Hugging Face model directory or hub name")
-    p.add_argument("--dataset", choices=("xquad-r", "mlqa-r", "lareqa", "beir"), required=True,
+    p.add_argument("--dataset", choices=DATASET_FORMATS, required=True,
                    help="format of --data-dir: xquad-r / mlqa-r / lareqa (one SQuAD+sentences JSON per "
                         "language) or beir (corpus.jsonl, queries.jsonl, qrels/; or one such directory per language)")
     p.add_argument("--data-dir", required=True, help="evaluation data directory")
@@ -72,8 +83,6 @@ def register(subparsers) -> None:
 
 
 def encoding_options(args: argparse.Namespace, **scoring):
-    from ..evaluate.pipeline import EvalOptions
-
     return EvalOptions(candidate_text=args.candidate_text, prompts=args.prompts, query_prompt=args.query_prompt,
                        passage_prompt=args.passage_prompt, batch_size=args.batch_size,
                        precision=args.precision, **scoring)
@@ -87,8 +96,6 @@ def cache_kept(args: argparse.Namespace) -> str:
 
 
 def open_cache(args: argparse.Namespace):
-    from ..embcache import EmbeddingCache
-
     return None if args.no_cache else EmbeddingCache(args.cache_dir)
 
 
@@ -96,9 +103,6 @@ BEIR_MEASURES = ("nDCG@10", "R@100", "AP", "RR")  # BEIR's headline measures fir
 
 
 def _translations(values: list[str]) -> tuple[tuple[str, str], ...]:
-    from ..errors import ConfigError
-    from ..languages import normalise_language
-
     pairs = []
     for value in values:
         lang, sep, directory = value.partition("=")
@@ -109,12 +113,6 @@ def _translations(values: list[str]) -> tuple[tuple[str, str], ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..device_checks import single_process_device
-    from ..evaluate.pipeline import EvalData, evaluate_model, load_eval_set, write_outputs
-    from ..evaluate.report import summary_table
-    from ..io import output_directory
-    from ..model import load_model
-
     single_process_device(args.device, "--device")  # a device the machine lacks fails before any loading
     output_directory(args.out, create=False)  # before the work, not after it
     if args.stream_corpus:
@@ -126,11 +124,11 @@ def run(args: argparse.Namespace) -> int:
     data = EvalData(dataset=args.dataset, data_dir=args.data_dir,
                     languages=tuple(args.languages) if args.languages else None,
                     max_queries=args.max_queries, split=args.split, translations=_translations(args.translation))
-    rset = load_eval_set(data)
+    rset = polyir_evaluate.load_eval_set(data)
     model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
     cache = open_cache(args)
     try:
-        evaluation = evaluate_model(model, rset, options, cache=cache)
+        evaluation = polyir_evaluate.evaluate_model(model, rset, options, cache=cache)
     finally:
         if cache is not None:
             cache.close()
@@ -138,9 +136,9 @@ def run(args: argparse.Namespace) -> int:
                                "max_queries": args.max_queries, "translations": dict(data.translations)}
     gap = _translation_gap(evaluation, rset, data, args)
     appendix = f"## Translation: change against the original\n\n{gap.markdown()}" if gap else None
-    written = write_outputs(evaluation, rset, args.out, save_runs=args.save_runs,
+    written = polyir_evaluate.write_outputs(evaluation, rset, args.out, save_runs=args.save_runs,
                             title=f"{args.model} on {rset.name}", appendix=appendix)
-    print(summary_table(evaluation.result))
+    print(polyir_evaluate.summary_table(evaluation.result))
     if gap is not None:
         written.append(_write_gap(gap, args.out))
         print(f"\ntranslation (original {gap.original_lang}; delta = setting - original, paired test over queries):")
@@ -152,31 +150,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _translation_gap(evaluation, rset, data, args):
-    from ..errors import ConfigError
-    from ..evaluate.translation_gap import translation_gap
-
     if not data.translations:
         return None
     if args.resamples < 1:
         raise ConfigError(f"--resamples must be >= 1, got {args.resamples}")
-    return translation_gap(evaluation.result, rset.meta["original_language"], n_resamples=args.resamples)
+    return polyir_evaluate.translation_gap(evaluation.result, rset.meta["original_language"], n_resamples=args.resamples)
 
 
 def _write_gap(gap, out_dir: str):
-    from pathlib import Path
-
-    from ..io import atomic_write_json
-
     path = Path(out_dir) / "translation.json"
     atomic_write_json(path, gap.to_dict())
     return path
 
 
 def run_streamed(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-    from ..evaluate.streamed import evaluate_streamed, write_streamed
-    from ..model import load_model
-
     if args.dataset != "beir" or (args.languages and len(args.languages) > 1) or args.translation:
         raise ConfigError("--stream-corpus evaluates one BEIR collection: --dataset beir, at most one language, "
                           "no --translation")
@@ -187,12 +174,12 @@ def run_streamed(args: argparse.Namespace) -> int:
     model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
     cache = open_cache(args)
     try:
-        evaluation = evaluate_streamed(model, args.data_dir, args.languages[0] if args.languages else None,
+        evaluation = polyir_evaluate.evaluate_streamed(model, args.data_dir, args.languages[0] if args.languages else None,
                                        options=options, split=args.split, cache=cache)
     finally:
         if cache is not None:
             cache.close()
-    written = write_streamed(evaluation, args.out, save_run=args.save_runs)
+    written = polyir_evaluate.write_streamed(evaluation, args.out, save_run=args.save_runs)
     print("| measure | value |\n|---|---|")
     for measure, value in evaluation.summary().items():
         print(f"| {measure} (depth {evaluation.depth}) | {value:.4f} |")

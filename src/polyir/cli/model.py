@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..errors import ConfigError, InputError
+from ..io import read_json
+from ..modelinit import init_model
+from ..train.model_card import CARD_FILE, CardEvaluation, read_model_card, write_model_card
 from .argtypes import non_negative_int, positive_int
 
 
@@ -38,20 +43,12 @@ def register(subparsers) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from ..modelinit import init_model
-
     out = init_model(args.preset, args.corpus, args.out, seed=args.seed, max_seq_length=args.max_seq_length)
     print(out)
     return 0
 
 
 def run_card(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..errors import ConfigError, InputError
-    from ..io import read_json
-    from ..train.model_card import CARD_FILE, CardEvaluation, read_model_card, write_model_card
-
     card = read_model_card(args.model_dir)
     if card is None:
         raise InputError(f"no {CARD_FILE}: not a model trained by polyir (or trained before polyir wrote cards)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..experiments.report import write_report
 from .argtypes import non_negative_int, open_fraction, positive_int
 
 
@@ -31,8 +32,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.report import write_report
-
     report = write_report(args.db, args.out, reference=args.reference, measures=tuple(args.measure),
                           n_resamples=args.resamples, seed=args.seed, all_pairs=args.all_pairs, alpha=args.alpha,
                           title=args.title)

@@ -12,6 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import experiments  # `calibrate` and `run_one` train: torch loads when they run
+from ..dirlock import DirectoryLock
+from ..errors import ConfigError
+from ..experiments.analysis import STANDARD_AXES
+from ..experiments.cost import DEFAULT_PAIRS_PER_SECOND, estimate, format_seconds
+from ..experiments.devices import parse_devices
+from ..experiments.parent_watch import exit_with_parent
+from ..experiments.spec import load_sweep
+from ..experiments.store import ResultsStore
+from ..experiments.sweep import collect, ensure_finished, key_metrics, plan_sweep, run_commands, run_sweep
 from .argtypes import non_negative_float, positive_float, positive_int
 
 
@@ -59,13 +69,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-
     if args.run_one:
         return _run_one(args.run_one, args.parent_pid)
     if not args.config:
         raise ConfigError("give a sweep file (polyir sweep CONFIG.yaml), or --run-one RUN_DIR")
-    from ..experiments.spec import load_sweep
 
     spec = load_sweep(args.config, out=args.out)
     if args.dry_run:
@@ -74,8 +81,6 @@ def run(args: argparse.Namespace) -> int:
         return _print_commands(spec, args)
     if args.collect:
         return _collect(spec)
-    from ..experiments.devices import parse_devices
-    from ..experiments.sweep import ensure_finished, run_sweep
 
     if args.executor == "ray" and (args.devices is not None or args.runs_per_device != 1):
         raise ConfigError("--devices / --runs-per-device place the runs of the local executor; with --executor ray "
@@ -91,25 +96,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_one(run_dir: str, parent_pid: int | None) -> int:
-    from ..experiments.runner import run_one
-    from ..experiments.sweep import key_metrics
-
     if parent_pid is not None:  # started by a sweep: stop with it (no orphan left on its run directory)
-        from ..experiments.parent_watch import exit_with_parent
-
         exit_with_parent(parent_pid)
 
-    record = run_one(run_dir)
+    record = experiments.run_one(run_dir)
     print(f"{record.spec.hash}: {key_metrics(record)}", file=sys.stderr)
     return 0
 
 
 def _dry_run(spec, args: argparse.Namespace) -> int:
-    from ..experiments.analysis import STANDARD_AXES
-    from ..experiments.cost import DEFAULT_PAIRS_PER_SECOND, calibrate, estimate, format_seconds
-    from ..experiments.store import ResultsStore
-    from ..experiments.sweep import plan_sweep
-
     store = ResultsStore(spec.db_path, create=False) if spec.db_path.exists() else None
     try:
         planned = plan_sweep(spec, store, args.only)
@@ -118,7 +113,7 @@ def _dry_run(spec, args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     pending = [p for p in planned if p.pending]
-    calibrated = calibrate([p.spec for p in pending]) if args.calibrate else None
+    calibrated = experiments.calibrate([p.spec for p in pending]) if args.calibrate else None
     default = args.pairs_per_second or DEFAULT_PAIRS_PER_SECOND
     header = ["hash", "status", "strategy", "model", "data", "batch", "seed", "steps", "pairs/s", "estimate"]
     rows, total, sources = [], 0.0, set()
@@ -153,10 +148,6 @@ def _columns(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _print_commands(spec, args: argparse.Namespace) -> int:
-    from ..dirlock import DirectoryLock
-    from ..experiments.store import ResultsStore
-    from ..experiments.sweep import collect, plan_sweep, run_commands
-
     with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         collect(spec, store)
         planned = plan_sweep(spec, store, args.only)
@@ -168,10 +159,6 @@ def _print_commands(spec, args: argparse.Namespace) -> int:
 
 
 def _collect(spec) -> int:
-    from ..dirlock import DirectoryLock
-    from ..experiments.store import ResultsStore
-    from ..experiments.sweep import collect, plan_sweep
-
     with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
         added = collect(spec, store, lambda line: print(line, file=sys.stderr))
         planned = plan_sweep(spec, store)

@@ -7,13 +7,16 @@ Precedence: the configuration file, then the dedicated flags (``--model``, ``--d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from pathlib import Path
 
+from .. import train as polyir_train  # torch loads when the command runs
+from ..config import load_yaml, set_dotted
 from ..errors import ConfigError
+from ..io import looks_like_local_path
+from ..sampling import STRATEGIES
+from ..train.config import build_config
 from .argtypes import non_negative_int, positive_float, positive_int, probability
-
-STRATEGIES = ("mono", "cross", "hybrid", "mixed")
 
 
 def register(subparsers) -> None:
@@ -72,9 +75,6 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def resolve_config(args: argparse.Namespace):
-    from ..config import load_yaml, set_dotted
-    from ..train.config import build_config
-
     data = load_yaml(args.config) if args.config else {}
     for key, value in flag_overrides(args).items():
         data = set_dotted(data, key, value)
@@ -86,10 +86,6 @@ def resolve_config(args: argparse.Namespace):
 
 def _check_model_path(model: str, args: argparse.Namespace) -> None:
     """A local model path that does not exist, named with where it was written (before any work)."""
-    from pathlib import Path
-
-    from ..io import looks_like_local_path
-
     if looks_like_local_path(model) and not Path(model).expanduser().exists():
         given = args.model == model or any(o.partition("=")[0].strip() == "model.name_or_path" for o in args.overrides)
         where = "--model" if args.model == model else "--set model.name_or_path" if given else args.config
@@ -118,14 +114,9 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         sys.stdout.write(config.to_yaml())
         return 0
-    from ..distributed import destroy_distributed
-    from ..train import train
 
-    try:
-        summary = train(config, resume=args.resume)
-    finally:
-        destroy_distributed()
-    if os.environ.get("RANK", "0") != "0":  # under torchrun: one report, from rank 0
+    summary = polyir_train.train_launched(config, resume=args.resume)
+    if summary is None:  # under torchrun: one report, from rank 0
         return 0
     best = f"; best {summary.metric} {summary.best_metric:.4f} at step {summary.best_step}" \
         if summary.best_metric is not None else ""

@@ -3,58 +3,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from .argtypes import non_negative_float, non_negative_int, positive_float, positive_int
-
-DEFAULT_MODEL = "Helsinki-NLP/opus-mt-{src}-{tgt}"
-
-
-def add_filter_arguments(p: argparse.ArgumentParser, *, optional: bool) -> None:
-    from ..translate.filters import FilterConfig
-
-    d = FilterConfig()
-    g = p.add_argument_group("quality filters (docs/translation.md)")
-    if optional:
-        g.add_argument("--no-filter", action="store_true", help="keep every non-empty translation")
-    g.add_argument("--length-ratio", type=positive_float, default=d.length_ratio_factor,
-                   help=f"drop outputs longer/shorter than this factor of the expected length (default {d.length_ratio_factor})")
-    g.add_argument("--length-slack", type=non_negative_float, default=d.length_slack,
-                   help=f"... plus/minus this many English-equivalent characters (default {d.length_slack:g})")
-    g.add_argument("--max-repeats", type=positive_int, default=d.max_repeats,
-                   help=f"drop outputs repeating a unit this many times in a row (default {d.max_repeats})")
-    g.add_argument("--untranslated-min-chars", type=non_negative_int, default=d.untranslated_min_chars,
-                   help=f"outputs equal to their source are dropped from this length on (default {d.untranslated_min_chars})")
-    g.add_argument("--langid", action="store_true", help="also drop outputs identified as another language (py3langid)")
-    g.add_argument("--langid-min-chars", type=non_negative_int, default=d.langid_min_chars,
-                   help=f"identify outputs of at least this many characters (default {d.langid_min_chars})")
-
-
-def filter_config_from_args(args: argparse.Namespace):
-    from ..translate.filters import FilterConfig
-
-    if getattr(args, "no_filter", False):
-        return FilterConfig(quality=False)
-    return FilterConfig(untranslated_min_chars=args.untranslated_min_chars, max_repeats=args.max_repeats,
-                        length_ratio_factor=args.length_ratio, length_slack=args.length_slack,
-                        langid=args.langid, langid_min_chars=args.langid_min_chars)
-
-
-def print_filter_report(report) -> None:
-    if report is not None and report.checked:
-        print("quality filters (pairs dropped per language and reason):", file=sys.stderr)
-        print(report.format_table(), file=sys.stderr)
-
-
-def model_choice(values: list[str]):
-    from ..errors import ConfigError
-    from ..languages import normalise_language
-    from ..translate.backends import ModelChoice
-
-    templates = [v for v in values if "=" not in v]
-    if len(templates) > 1:
-        raise ConfigError(f"give one --model template (and LANG=MODEL overrides), got {', '.join(templates)}")
-    overrides = tuple((normalise_language(v.split("=", 1)[0]), v.split("=", 1)[1]) for v in values if "=" in v)
-    return ModelChoice(templates[0] if templates else DEFAULT_MODEL, overrides)
+from ..errors import ConfigError
+from ..io import atomic_write_json
+from ..translate.backends import TranslatorPool
+from ..translate.cache import TranslationCache
+from ..translate.pipeline import TranslateOptions, translate_file
+from .argtypes import positive_int
+from .translate_beir import translate_beir_directory
+from .translate_options import (
+    DEFAULT_MODEL,
+    add_filter_arguments,
+    decoding_settings,
+    filter_config_from_args,
+    model_choice,
+    print_filter_report,
+)
 
 
 def _print_summary(report) -> None:
@@ -76,22 +41,8 @@ def _cache_kept(args: argparse.Namespace) -> str:
     return "finished batches are in the translation cache; re-run the same command to continue from there"
 
 
-def decoding_settings(args: argparse.Namespace):
-    from ..translate.backends import DecodingSettings
-
-    return DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
-                            dtype=args.dtype, compute_type=args.compute_type, device=args.device,
-                            tokenizer=args.tokenizer)
-
-
 def _translate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..errors import ConfigError
-
     if Path(args.input).is_dir():
-        from .translate_beir import translate_beir_directory
-
         return translate_beir_directory(args)
     given = [flag for flag, value in (("--chunk-size", args.chunk_size), ("--on-reject", args.on_reject))
              if value is not None]
@@ -101,11 +52,6 @@ def _translate(args: argparse.Namespace) -> int:
 
 
 def _translate_pairs(args: argparse.Namespace) -> int:
-    from ..io import atomic_write_json
-    from ..translate.backends import TranslatorPool
-    from ..translate.cache import TranslationCache
-    from ..translate.pipeline import TranslateOptions, translate_file
-
     settings = decoding_settings(args)
     options = TranslateOptions(source=args.source, targets=tuple(args.targets), batch_size=args.batch_size,
                                split_passages=not args.no_split, include_input=not args.translations_only,

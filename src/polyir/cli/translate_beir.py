@@ -6,18 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .translate import model_choice, decoding_settings, filter_config_from_args
+from ..errors import ConfigError
+from ..io import atomic_write_json
+from ..translate.backends import TranslatorPool
+from ..translate.beir_pipeline import BeirTranslateOptions, translate_beir
+from ..translate.cache import TranslationCache
+from .translate_options import decoding_settings, filter_config_from_args, model_choice
 
 PAIR_ONLY = (("--translations-only", "translations_only"), ("--exclude", "exclude"), ("--contained", "contained"))
 
 
 def translate_beir_directory(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
-    from ..io import atomic_write_json
-    from ..translate.backends import TranslatorPool
-    from ..translate.beir_pipeline import BeirTranslateOptions, translate_beir
-    from ..translate.cache import TranslationCache
-
     given = [flag for flag, name in PAIR_ONLY if getattr(args, name)]
     if given:
         raise ConfigError(f"{', '.join(given)}: only for pair files, not a BEIR directory")

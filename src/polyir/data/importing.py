@@ -18,6 +18,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, InputError
 from ..types import Pair
+from .importers.beir import iter_beir_pairs
+from .importers.bitext import iter_bitext_pairs
+from .importers.msmarco import MarcoLanguage, iter_marco_pairs
+from .importers.squad import iter_squad_pairs
+from .importers.table import iter_table_pairs, triples_mapping
 from .leakage import LeakageIndex, LeakageReport, drop_leaks, find_leaks
 from .pair_files import NoPairs, write_pairs
 from .sources import parse_sources
@@ -57,8 +62,6 @@ def _single_name(options: ImportOptions, fmt: str) -> str:
 
 
 def _mmarco(inputs: Sequence[str], options: ImportOptions, stats: Counter) -> Iterator[Pair]:
-    from .importers.msmarco import MarcoLanguage, iter_marco_pairs
-
     if len(inputs) != 1:
         raise ConfigError("mmarco takes one input: the training ids file (triples ids or qrels)")
     queries = {s.lang: s.path for s in parse_sources(options.queries, infer_from_name=False)}
@@ -75,25 +78,17 @@ def iter_import(fmt: str, inputs: Sequence[str], options: ImportOptions, stats: 
     if fmt == "mmarco":
         return _mmarco(inputs, options, stats)
     if fmt == "bitext":
-        from .importers.bitext import iter_bitext_pairs
-
         sources = parse_sources(inputs, None, require_lang=False, infer_from_name=False)
         return iter_bitext_pairs(sources, dataset=_single_name(options, "bitext"), stats=stats,
                                  skip_invalid=options.skip_invalid)
     if fmt == "squad":
-        from .importers.squad import iter_squad_pairs
-
         return iter_squad_pairs(parse_sources(inputs, options.lang), dataset=options.dataset,
                                 positive=options.positive, keep_unanswerable=options.keep_unanswerable,
                                 stats=stats, skip_invalid=options.skip_invalid)
     if fmt == "beir":
-        from .importers.beir import iter_beir_pairs
-
         return iter_beir_pairs(parse_sources(inputs, options.lang), split=options.split, dataset=options.dataset,
                                max_negatives=options.max_negatives, stats=stats, skip_invalid=options.skip_invalid)
     if fmt in ("table", "triples"):
-        from .importers.table import iter_table_pairs, triples_mapping
-
         mapping = triples_mapping(options.with_ids) if fmt == "triples" else options.mapping
         if not mapping:
             raise ConfigError("the table format needs a column mapping (--map query=COL,positive=COL,...)")

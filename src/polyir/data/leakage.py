@@ -35,6 +35,8 @@ from typing import Iterable, Iterator
 from ..errors import InputError
 from ..languages import is_valid_language, normalise_language
 from ..types import Pair, RetrievalSet
+from .importers.squad import iter_squad_articles
+from .pair_files import iter_pairs, write_pairs
 
 REASONS = ("id", "question", "passage", "contained")
 MIN_CHARS = 5
@@ -93,8 +95,6 @@ class LeakageIndex:
     @classmethod
     def from_squad_files(cls, paths: Iterable[str | Path], min_chars: int = MIN_CHARS) -> "LeakageIndex":
         """SQuAD / XQuAD-R / MLQA-R files: question ids and texts, contexts and their ``sentences``."""
-        from .importers.squad import iter_squad_articles
-
         ids, questions, sentences, paragraphs = set(), [], [], []
         for path in paths:
             lang = _language_of_file(Path(path))
@@ -111,8 +111,6 @@ class LeakageIndex:
 
     @classmethod
     def from_pair_file(cls, path: str | Path, min_chars: int = MIN_CHARS) -> "LeakageIndex":
-        from .pair_files import iter_pairs
-
         pairs = list(iter_pairs(path))
         return cls.from_texts(ids=(p.group for p in pairs), questions=(p.query for p in pairs),
                               paragraphs=((p.lang, p.positive) for p in pairs), min_chars=min_chars)
@@ -229,8 +227,6 @@ def filter_leakage(pairs: Iterable[Pair], index: LeakageIndex, *,
 def filter_leakage_file(source: str | Path, out: str | Path, index: LeakageIndex, *,
                         contained: bool = False) -> LeakageReport:
     """Streaming, two passes over a pair file: find leaking groups, then write the rest to ``out``."""
-    from .pair_files import iter_pairs, write_pairs
-
     leaks = find_leaks(iter_pairs(source), index, contained=contained)
     report = LeakageReport()
     write_pairs(drop_leaks(iter_pairs(source), leaks, report), out)

@@ -10,12 +10,15 @@ Writes are atomic: the file appears complete or not at all.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
 from array import array
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
 
 from ..errors import ConfigError, InputError
 from ..io import new_file_mode, output_file
@@ -109,8 +112,6 @@ class DuplicateGuard:
         self._hashes.append(hash(self.key(item)))
 
     def check(self, reread: Callable[[], Iterable[tuple[str, Any]]]) -> None:
-        import numpy as np
-
         hashes = np.sort(np.frombuffer(self._hashes, dtype=np.int64))
         repeated = set(hashes[1:][hashes[1:] == hashes[:-1]].tolist())
         if not repeated:
@@ -205,8 +206,6 @@ def _atomic_path(path: Path) -> Iterator[Path]:
 
 
 def _write_jsonl(pairs: Iterator[tuple[str, Pair]], tmp: Path, gz: bool) -> int:
-    import gzip
-
     count = 0
     opener = gzip.open(tmp, "wt", encoding="utf-8") if gz else open(tmp, "w", encoding="utf-8")
     with opener as f:

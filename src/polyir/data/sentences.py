@@ -11,11 +11,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Sequence
 
+from sentencex import get_sentence_boundaries
+
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """``[(start, end), ...]`` character spans covering ``text`` in order (trailing spaces included)."""
-    from sentencex import get_sentence_boundaries
-
     spans = [(b["start_index"], b["end_index"]) for b in get_sentence_boundaries(lang, text)]
     return spans or [(0, len(text))]
 

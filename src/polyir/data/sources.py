@@ -6,15 +6,18 @@ true total even when the number of records is unknown until the end.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import gzip
 import io
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Sequence, TextIO
 
 from ..errors import InputError
+from ..io import parse_json_line
 from ..languages import is_valid_language, normalise_language
 from ..progress import progress
 
@@ -129,9 +132,6 @@ def malformed_json_message(path: str | Path, err: Exception) -> str:
     """One line for a JSON file a streaming parser (ijson) rejected.  Its own message spans
     three lines ending in "(right here) ------^" (and is a bytes repr for binary input), so
     the file is parsed again with `json` for the line and column of the problem."""
-    import ast
-    import json
-
     try:
         if os.path.getsize(path) <= REPARSE_LIMIT:
             with open_binary(path) as stream:
@@ -150,8 +150,6 @@ def malformed_json_message(path: str | Path, err: Exception) -> str:
 
 def iter_json_lines(path: str | Path, desc: str | None = None) -> Iterator[tuple[int, dict]]:
     """``(line_number, object)`` for each non-blank JSONL line, streaming, with progress."""
-    from ..io import parse_json_line
-
     for lineno, line in iter_lines(path, desc):
         if line.strip():
             yield lineno, parse_json_line(line, path, lineno)

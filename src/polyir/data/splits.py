@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 from ..errors import ConfigError, InputError
 from ..io import atomic_write_bytes, output_directory, read_json
 from ..types import Pair
+from .pair_files import iter_pairs, write_pairs
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,6 @@ def split_pairs(pairs: Iterable[Pair], heldout_fraction: float, seed: int = 0) -
 def split_pair_file(source: str | Path, train_out: str | Path, heldout_out: str | Path, *,
                     heldout_fraction: float, seed: int = 0) -> tuple[int, int]:
     """Write the two parts of a pair file (two streaming passes); returns (train, held-out) counts."""
-    from .pair_files import iter_pairs, write_pairs
-
     def part(heldout: bool) -> Iterator[Pair]:
         return (p for h, p in split_pairs(iter_pairs(source), heldout_fraction, seed) if h == heldout)
 

@@ -2,7 +2,7 @@
 
 `evaluate_embeddings` is the entry point; see docs/evaluation.md (workflow, file formats,
 the ``metrics.json`` schema) and docs/metrics.md (definitions).  Names are resolved lazily
-so that ``import polyir.evaluate.stats`` does not load torch or numba.
+so that ``import polyir.evaluate.stats`` (or the command line) does not load torch or numba.
 """
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ _EXPORTS = {
     "write_trec_runs": "runs",
     "write_trec_qrels": "runs",
     "write_report": "report",
+    "summary_table": "report",
+    "load_eval_set": "pipeline",
+    "evaluate_model": "pipeline",
+    "write_outputs": "pipeline",
+    "evaluate_streamed": "streamed",
+    "write_streamed": "streamed",
+    "translation_gap": "translation_cost",
+    "EvalData": "eval_options",
+    "EvalOptions": "eval_options",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,72 +10,26 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from ..encode import PRECISIONS
+from ..data import load_beir, load_lareqa
+from ..data.beir_parallel import load_parallel_beir
+from ..encode import EncodeStats, encode
 from ..errors import ConfigError, InputError
 from ..io import atomic_write_json, output_directory
-from ..types import CANDIDATE_TEXT_MODES, RetrievalSet, candidate_text
+from ..model import resolve_prompts
+from ..types import Candidate, Query, RetrievalSet, candidate_text
+from .eval_options import DATASET_FORMATS, EvalData, EvalOptions
+from .evaluation import evaluate_embeddings
+from .report import write_report
+from .result import write_per_query
+from .runs import write_trec
 
 log = logging.getLogger(__name__)
-
-DATASET_FORMATS = ("xquad-r", "mlqa-r", "lareqa", "beir")
-
-
-@dataclass(frozen=True)
-class EvalData:
-    """Which evaluation set to load (also a section of sweep configurations)."""
-
-    dataset: Literal["xquad-r", "mlqa-r", "lareqa", "beir"]
-    data_dir: str
-    languages: tuple[str, ...] | None = None
-    max_queries: int | None = None
-    split: str = "test"  # BEIR qrels split
-    name: str | None = None
-    translations: tuple[tuple[str, str], ...] = ()  # BEIR: (lang, dir) translations of data_dir (same ids)
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    """How to encode and score (defaults are polyir's documented defaults)."""
-
-    candidate_text: Literal["sentence", "sentence+context"] = "sentence"
-    prompts: str | None = None  # None / "model": the model's own; "e5", "paper", "none"
-    query_prompt: str | None = None  # explicit overrides of the two prompts
-    passage_prompt: str | None = None
-    batch_size: int = 32
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # inference precision (autocast; docs/encoding.md)
-    measures: tuple[str, ...] = ("AP", "RR", "R@1", "R@10", "nDCG@10")
-    depth: int | None = None
-    bias_k: int = 10
-    backend: Literal["torch", "faiss"] = "torch"
-    run_depth: int | None = None
-    memory_mb: float = 1024.0
-
-    def __post_init__(self) -> None:
-        if self.candidate_text not in CANDIDATE_TEXT_MODES:
-            raise ConfigError(f"candidate text must be one of {CANDIDATE_TEXT_MODES}, got {self.candidate_text!r}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-
-    def prompt_spec(self):
-        """What `polyir.model.resolve_prompts` takes."""
-        if self.query_prompt is not None or self.passage_prompt is not None:
-            if self.prompts not in (None, "model"):
-                raise ConfigError("give either a prompt preset or explicit query/passage prompts, not both")
-            return {"query": self.query_prompt or "", "passage": self.passage_prompt or ""}
-        return None if self.prompts in (None, "model") else self.prompts
-
 
 def load_eval_set(data: EvalData) -> RetrievalSet:
     """Load an XQuAD-R / MLQA-R directory or a BEIR directory (one language, or one
     sub-directory per language: ids are then prefixed ``lang:`` to keep them unique; or, with
     ``translations``, the directory and its translations as one parallel collection)."""
-    from ..data import load_beir, load_lareqa
-    from ..data.beir_parallel import load_parallel_beir
-
     if data.dataset not in DATASET_FORMATS:
         raise ConfigError(f"dataset format must be one of {DATASET_FORMATS}, got {data.dataset!r}")
     root = Path(data.data_dir)
@@ -118,8 +72,6 @@ def beir_language_directories(root: Path) -> tuple[str, ...]:
 
 def merge_language_sets(sets: list[RetrievalSet], *, name: str) -> RetrievalSet:
     """One multilingual pool from per-language BEIR sets; ids become ``lang:id``."""
-    from ..types import Candidate, Query
-
     if len(sets) == 1:
         return sets[0]
     queries, candidates, qrels, langs = [], [], {}, []
@@ -154,10 +106,6 @@ def evaluate_model(model, rset: RetrievalSet, options: EvalOptions = EvalOptions
                    cache=None, progress: bool = True) -> EvalRun:
     """Encode ``rset`` with ``model`` (a `LoadedModel`, or an in-memory SentenceTransformer
     during training) and evaluate every setting.  ``cache``: an `EmbeddingCache` or None."""
-    from ..encode import EncodeStats, encode
-    from ..model import resolve_prompts
-    from .evaluation import evaluate_embeddings
-
     started = time.perf_counter()
     module = getattr(model, "module", model)
     prompts = resolve_prompts(options.prompt_spec(), module)
@@ -204,10 +152,6 @@ def write_outputs(run: EvalRun, rset: RetrievalSet, out_dir: str | Path, *, save
                   title: str | None = None, appendix: str | None = None) -> list[Path]:
     """``metrics.json``, ``report.md`` (``appendix``: markdown added at its end), ``heatmap.png``
     (multilingual sets), ``per_query.tsv.gz`` and, with ``save_runs``, TREC ``runs/`` + ``qrels/``."""
-    from .report import write_report
-    from .result import write_per_query
-    from .runs import write_trec
-
     out = output_directory(out_dir)
     written = [write_metrics(run, out)]
     written += list(write_report(run.result, out, title=title, appendix=appendix))

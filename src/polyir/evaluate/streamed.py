@@ -21,17 +21,22 @@ Measured in docs/benchmarks.md ("Corpus scale", `benchmarks/corpus_scale.py`).
 from __future__ import annotations
 
 import functools
+import gzip
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..data.beir import iter_corpus_chunks
+from ..data.beir import _jsonl, iter_corpus_chunks, read_beir_queries
 from ..encode import EncodeStats, encode
 from ..errors import InputError
-from ..io import open_text
+from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, open_text, output_directory
+from ..languages import normalise_language
+from ..model import resolve_prompts
 from ..progress import progress as progress_bar
+from ..search import search
 from .measures import parse_measures
 from .metrics import measure_values
 
@@ -65,8 +70,6 @@ class EncodedCorpus:
 
 def count_passages(data_dir: str | Path) -> int:
     """Non-blank lines of ``corpus.jsonl(.gz)`` (one streaming pass, to size the matrix)."""
-    from ..data.beir import _jsonl
-
     with open_text(_jsonl(Path(data_dir), "corpus")) as f:
         return sum(1 for line in f if line.strip())
 
@@ -110,8 +113,6 @@ def search_corpus(query_emb: np.ndarray, corpus: EncodedCorpus, k: int, *, backe
 
     Candidates are scored ``chunk`` at a time (score blocks within ``memory_mb``) and merged;
     FAISS copies one chunk at a time into its flat index, never the whole matrix."""
-    from ..search import search
-
     keys = corpus.tie_keys()
     n_queries, n = len(query_emb), len(corpus.ids)
     k = min(k, n)
@@ -196,12 +197,6 @@ def evaluate_streamed(model, data_dir: str | Path, lang: str | None, *, options,
     """Queries, the streamed corpus, exact top-``options.run_depth`` (default 100), metrics.
 
     ``options`` is an `EvalOptions` (prompts, batch size, precision, measures, backend, memory)."""
-    import time
-
-    from ..data.beir import read_beir_queries
-    from ..languages import normalise_language
-    from ..model import resolve_prompts
-
     started = time.perf_counter()
     judged = read_beir_queries(data_dir, normalise_language(lang, record="language option") if lang else None,
                                split=split)
@@ -227,10 +222,6 @@ def evaluate_streamed(model, data_dir: str | Path, lang: str | None, *, options,
 def write_streamed(evaluation: StreamedEvaluation, out_dir: str | Path, *, save_run: bool = False,
                    tag: str = "polyir") -> list[Path]:
     """``metrics.json``, ``per_query.tsv.gz`` and, with ``save_run``, the TREC run ``run.trec``."""
-    import gzip
-
-    from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, output_directory
-
     out = output_directory(out_dir)
     atomic_write_json(out / "metrics.json", evaluation.to_dict())
     names = list(evaluation.values)

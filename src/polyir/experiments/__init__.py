@@ -12,12 +12,12 @@ from __future__ import annotations
 from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "SweepSpec": "spec",
-    "EvalSetSpec": "spec",
-    "StrategyPoint": "spec",
+    "SweepSpec": "sweep_types",
+    "EvalSetSpec": "sweep_types",
+    "StrategyPoint": "sweep_types",
     "load_sweep": "spec",
     "parse_sweep": "spec",
-    "parse_strategy_label": "spec",
+    "parse_strategy_label": "sweep_types",
     "RunSpec": "grid",
     "expand": "grid",
     "run_hash": "grid",
@@ -32,6 +32,7 @@ _EXPORTS = {
     "analyse": "analysis",
     "write_report": "report",
     "run_demo": "demo",
+    "calibrate": "calibration",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -26,8 +26,8 @@ from ..errors import ConfigError
 from ..evaluate.measures import parse_measures
 from ..evaluate.stats import Comparison, compare, holm
 from .record import MACRO, Matrix
-from .spec import parse_strategy_label
 from .store import ResultsStore
+from .sweep_types import parse_strategy_label
 
 KINDS = ("mono", "cross", "multi")
 RANK_DISTANCE = ("bias", "rank_distance")  # (kind, measure) of the language-bias statistic

@@ -8,18 +8,14 @@ a few real training steps of each model × batch size), finished runs of the sam
 from __future__ import annotations
 
 import statistics
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import set_dotted
 from ..train.config import pair_budget_steps
 
 # a deliberately rough guess used only when nothing was measured: a base-size encoder on one
 # modern GPU (the paper's setting); a CPU is 10-100x slower.  Calibrate to replace it.
 DEFAULT_PAIRS_PER_SECOND = 200.0
-CALIBRATION_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -73,27 +69,6 @@ def _steps_from_epochs(run, finished: Sequence[dict[str, Any]]) -> int | None:
         if r["data"] == run.axes.get("data") and r["batch_size"] == run.axes["batch_size"] and summary:
             return run.train["optim"]["epochs"] * summary["batches_per_epoch"]
     return None
-
-
-def calibrate(runs: Sequence, *, steps: int = CALIBRATION_STEPS) -> dict[tuple[str, int], float]:
-    """Train ``steps`` steps (no evaluation, no checkpoints) of the first run of each model ×
-    batch size in a temporary directory and measure pairs per second."""
-    from ..train import build_config, train
-
-    measured: dict[tuple[str, int], float] = {}
-    for run in runs:
-        key = (run.axes.get("model"), run.axes.get("batch_size"))
-        if run.kind != "train" or key in measured:
-            continue
-        with tempfile.TemporaryDirectory(prefix="polyir-calibrate-") as tmp:
-            data = run.train
-            for dotted, value in (("out", str(Path(tmp) / "run")), ("optim.pairs", None), ("optim.steps", steps), ("eval.dev", None),
-                                  ("eval.loss_data", []), ("checkpoint.every", 0), ("checkpoint.save_best", False),
-                                  ("optim.warmup_steps", 0)):
-                data = set_dotted(data, dotted, value)
-            summary = train(build_config(data, where="calibration"), progress=False)
-        measured[key] = summary.pairs_per_second
-    return measured
 
 
 def format_seconds(seconds: float | None) -> str:

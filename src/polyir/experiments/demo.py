@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import dump_yaml
+from ..data.synthetic import generate_synthetic
 from ..errors import ConfigError
 from ..io import atomic_write_text, output_directory, read_json
+from ..modelinit import init_model
+from .report import write_report
+from .spec import parse_sweep
+from .sweep import ensure_finished, run_sweep
 
 STRATEGIES = ("mono", "cross", "hybrid(0.5)", "mixed(0.5)")
 SCRATCH_LR = 1e-3  # a randomly initialised encoder needs a large learning rate
@@ -64,10 +69,6 @@ class DemoResult:
 
 
 def run_demo(options: DemoOptions = DemoOptions(), echo: Callable[[str], None] | None = None) -> DemoResult:
-    from .report import write_report
-    from .spec import parse_sweep
-    from .sweep import ensure_finished, run_sweep
-
     echo = echo or (lambda line: None)
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -97,7 +98,6 @@ def _data(options: DemoOptions, echo) -> tuple[list[str], str]:
     """Training sources and the evaluation directory (the synthetic set where none is given)."""
     if options.data and options.eval_dir:
         return list(options.data), options.eval_dir
-    from ..data.synthetic import generate_synthetic
 
     root = options.out / "data"
     if not _synthetic_matches(root, options):
@@ -120,8 +120,6 @@ def _synthetic_matches(root: Path, options: DemoOptions) -> bool:
 
 
 def _tiny_model(path: Path, sources: list[str], options: DemoOptions, echo) -> str:
-    from ..modelinit import init_model
-
     stamp = path / "polyir-demo.txt"
     corpus = [s.split("=", 1)[1] if "=" in s and not Path(s).exists() else s for s in sources]
     key = f"tiny preset, seed 0, corpus {corpus}, max_seq_length 64\n"

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 from ..dirlock import lock_holder
 from ..errors import ConfigError
 from .devices import DevicePlan, DeviceSlots, gpu_env
-from .runner import ERROR_FILE, LOG_FILE
+from .run_dir import ERROR_FILE, LOG_FILE
 
 EXECUTORS = ("local", "ray")
 

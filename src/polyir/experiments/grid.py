@@ -18,7 +18,8 @@ from typing import Any, Iterator, Mapping
 
 from ..config import from_dict, set_dotted, to_dict
 from ..errors import ConfigError
-from .spec import EvalSetSpec, StrategyPoint, SweepSpec
+from ..train.config import TrainConfig
+from .sweep_types import EvalSetSpec, StrategyPoint, SweepSpec
 
 HASH_VERSION = 1
 HASH_LENGTH = 16
@@ -172,8 +173,6 @@ def _strategy_overrides(point: StrategyPoint) -> list[tuple[str, Any]]:
 
 def build_train_dict(spec: SweepSpec, overrides: list[tuple[str, Any]], *, where: str) -> dict:
     """Base + overrides (+ the evaluation sets in ``data.exclude``) -> a validated, resolved config."""
-    from ..train.config import TrainConfig  # noqa: PLC0415
-
     data = copy.deepcopy(spec.base)
     for key, value in overrides:
         data = set_dotted(data, key, value)

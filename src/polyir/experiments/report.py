@@ -8,10 +8,13 @@ curves, a generated summary and the list of runs.  Statistics: docs/metrics.md.
 from __future__ import annotations
 
 import base64
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+import markdown
 
 from ..io import atomic_write_text, output_directory
 from . import plots
@@ -297,10 +300,6 @@ img {{ max-width: 100%; }} code {{ background: #f3f3f3; padding: 0 0.2em; }}
 
 def render_html(markdown_text: str, figure_dir: Path, title: str) -> str:
     """Markdown -> a self-contained HTML page (figures embedded as data URIs)."""
-    import html
-
-    import markdown
-
     body = markdown.markdown(markdown_text, extensions=["tables"], output_format="html")
 
     def embed(match: re.Match) -> str:

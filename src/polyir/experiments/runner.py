@@ -18,66 +18,22 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..config import set_dotted
 from ..dirlock import DirectoryLock
-from ..errors import ConfigError, InputError
-from ..io import atomic_write_json, atomic_write_text, read_json
+from ..evaluate.pipeline import evaluate_model, load_eval_set, write_metrics
+from ..io import atomic_write_text, read_json
+from ..model import load_model
 from ..stages import StageClock, seconds_since_process_start
+from ..train import build_config, train
 from ..train.model_card import CardEvaluation, read_model_card, write_model_card
 from .grid import RunSpec
 from .record import RunRecord, evaluation_rows, has_record, read_record, write_record
-from .spec import EvalSetSpec
+from .run_dir import ERROR_FILE, SPEC_FILE, load_spec
+from .sweep_types import EvalSetSpec
 
 log = logging.getLogger(__name__)
-SPEC_FILE = "spec.json"
-ERROR_FILE = "error.txt"
-LOG_FILE = "run.log"
 FINISHED = ("completed", "early_stopping")
-
-
-def write_spec(run_dir: str | Path, spec: RunSpec) -> Path:
-    """Write ``spec.json`` (once; an existing one must describe the same run)."""
-    path = Path(run_dir) / SPEC_FILE
-    if path.exists():
-        existing = read_spec(path)
-        if existing.hash != spec.hash:
-            raise InputError(f"holds run {existing.hash}, not {spec.hash}", path=path)
-        return path
-    atomic_write_json(path, spec.to_dict())
-    return path
-
-
-def load_spec(run_dir: str | Path) -> RunSpec:
-    path = Path(run_dir) / SPEC_FILE
-    if not path.exists():
-        if path.is_symlink():
-            raise InputError("cannot read it: a broken link", path=path)
-        raise InputError("not a sweep run directory (no spec.json)", path=run_dir)
-    return read_spec(path)
-
-
-def read_spec(path: Path) -> RunSpec:
-    """A run's ``spec.json``; a file that is not one is an `InputError` naming it."""
-    doc = read_json(path)
-    try:
-        return RunSpec.from_dict(doc)
-    except ConfigError as err:
-        raise InputError(str(err), path=path) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise InputError(f"not a run spec (written by polyir sweep): {type(err).__name__}: {err}", path=path) from None
-
-
-def run_status(run_dir: str | Path) -> str:
-    """``finished`` (record written), ``failed``, ``partial`` (training started) or ``todo``."""
-    run_dir = Path(run_dir)
-    if has_record(run_dir):
-        return "finished"
-    if (run_dir / ERROR_FILE).exists():
-        return "failed"
-    train = run_dir / "train"
-    if (train / "summary.json").exists() or (train / "checkpoints").is_dir() or (train / "config.yaml").exists():
-        return "partial"
-    return "todo"
 
 
 def run_one(run_dir: str | Path, *, progress: bool = True) -> RunRecord:
@@ -115,7 +71,6 @@ def _run(spec: RunSpec, run_dir: Path, progress: bool) -> RunRecord:
         add_evaluations_to_card(model_path, spec, run_dir)
         clock.mark("model card")
     done = time.perf_counter()
-    from .. import __version__
 
     timings = {"started_at": started_at, "finished_at": _now(), "wall_seconds": done - tick,
                "train_stage_seconds": trained - tick, "eval_seconds": done - trained,
@@ -176,8 +131,6 @@ def train_stage(spec: RunSpec, run_dir: Path, *, progress: bool = True) -> tuple
     """The train summary and the trained model in memory (None when training had finished
     before: its summary comes from ``train/summary.json``).  Training resumes from the newest
     checkpoint, or starts from scratch when there is none."""
-    from ..train import build_config, train
-
     out = run_dir / "train"
     finished = finished_training(out)
     if finished is not None:
@@ -208,8 +161,6 @@ def select_model(spec: RunSpec, summary: dict[str, Any]) -> str:
 def evaluation_model(spec: RunSpec, model_path: str, in_memory=None):
     """The model every evaluation set of the run is encoded with: the trained model still in
     memory (the very weights saved as ``final/``, not read back), else loaded once."""
-    from ..model import load_model
-
     if in_memory is not None:
         return in_memory
     device = (spec.train.get("runtime") or {}).get("device", "auto")
@@ -224,8 +175,6 @@ def evaluate_stage(spec: RunSpec, eval_set: EvalSetSpec, model, out: Path, *, cl
     Only ``metrics.json`` is written: the run record holds every number of the evaluation
     (``record.json`` + ``per_query.npz``), and the report is drawn from the database;
     ``polyir evaluate`` writes the per-set report, heatmap and per-query table when wanted."""
-    from ..evaluate.pipeline import evaluate_model, load_eval_set, write_metrics
-
     clock = clock or StageClock(spec.hash)
     rset = load_eval_set(eval_set.data)
     clock.mark(f"load {eval_set.name}")

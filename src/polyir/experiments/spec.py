@@ -8,97 +8,19 @@ checked here, before anything runs: unknown keys, bad values, missing files — 
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import from_dict, load_yaml, to_dict
+from ..config import from_dict, load_yaml
 from ..errors import ConfigError
-from ..evaluate.pipeline import EvalData, EvalOptions
-from ..sampling import STRATEGY_NAMES, strategy_label
+from ..evaluate.eval_options import EvalData, EvalOptions
+from ..evaluate.measures import parse_measures
+from .grid import expand
+from .sweep_types import AxisValue, EvalSetSpec, StrategyPoint, SweepSpec, check_probability, parse_strategy_label
 
 SWEEP_KEYS = ("name", "out", "base", "grid", "evaluate", "baseline", "select", "reference", "guard_leakage")
 GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set", "variant")
 SELECT_MODES = ("final", "best")
-_LABEL = re.compile(r"^(hybrid|mixed)\s*[(:=]\s*([0-9.]+)\s*\)?$")
-
-
-@dataclass(frozen=True, order=True)
-class StrategyPoint:
-    """One value of the strategy axis: a sampler strategy and, for hybrid / mixed, its α."""
-
-    strategy: str
-    alpha: float | None = None
-
-    @property
-    def label(self) -> str:
-        """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)`` (the names used in reports)."""
-        return strategy_label(self.strategy, self.alpha)
-
-
-def parse_strategy_label(text: str) -> StrategyPoint:
-    """``mono`` / ``X-X-mono``, ``cross`` / ``X-Y``, ``hybrid(0.5)``, ``mixed:0.3``, ``untrained``."""
-    value = text.strip()
-    for strategy, name in STRATEGY_NAMES.items():
-        if value.lower() in (strategy, name.lower()):
-            return StrategyPoint(strategy)
-    if value == "untrained":
-        return StrategyPoint("untrained")
-    match = _LABEL.match(value)
-    if not match:
-        raise ConfigError(f"unknown strategy {text!r}: use mono, cross, hybrid(ALPHA), mixed(ALPHA) or untrained")
-    return StrategyPoint(match.group(1), _probability(float(match.group(2)), f"strategy {text!r}"))
-
-
-@dataclass(frozen=True)
-class AxisValue:
-    """A named point of the model / data axis: the dotted overrides it applies to ``base``."""
-
-    label: str
-    overrides: tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class EvalSetSpec:
-    """A named evaluation set: what to load (`EvalData`) and how to score it (`EvalOptions`)."""
-
-    name: str
-    data: EvalData
-    options: EvalOptions = EvalOptions()
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "data": to_dict(self.data), "options": to_dict(self.options)}
-
-    @classmethod
-    def from_dict(cls, obj: Mapping[str, Any]) -> "EvalSetSpec":
-        return cls(obj["name"], from_dict(EvalData, obj["data"]), from_dict(EvalOptions, obj["options"]))
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """A validated sweep; `polyir.experiments.grid.expand` turns it into runs."""
-
-    out: Path
-    base: dict
-    strategies: tuple[StrategyPoint, ...]
-    batch_sizes: tuple[int, ...]
-    seeds: tuple[int, ...]
-    models: tuple[AxisValue, ...]
-    data: tuple[AxisValue, ...]
-    extra_axes: tuple[tuple[str, tuple[Any, ...]], ...]
-    evaluate: tuple[EvalSetSpec, ...]
-    variants: tuple[AxisValue, ...] = ()  # named sets of dotted overrides (an ablation path, not a product)
-    name: str = "sweep"
-    baseline: bool = True  # also evaluate each untrained model (one "untrained" row per model)
-    select: str = "final"  # which trained model is evaluated: final | best (by eval.metric on eval.dev)
-    reference: str = "hybrid(0.5)"  # the report's default reference strategy
-    guard_leakage: bool = True  # add every evaluation directory to data.exclude
-    source: str = "sweep"  # where it came from (for messages)
-
-    @property
-    def db_path(self) -> Path:
-        return self.out / "results.db"
 
 
 def load_sweep(path: str | Path, *, out: str | None = None) -> SweepSpec:
@@ -142,9 +64,7 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
         name=str(data.get("name") or Path(source).stem), baseline=_bool(data, "baseline", True, source),
         select=select, reference=reference, guard_leakage=_bool(data, "guard_leakage", True, source),
         source=source)
-    from .grid import expand  # noqa: PLC0415 - validates every grid point by building its config
-
-    expand(spec)
+    expand(spec)  # validates every grid point by building its config
     return spec
 
 
@@ -171,12 +91,6 @@ def _bool(data: Mapping[str, Any], key: str, default: bool, source: str) -> bool
     return value
 
 
-def _probability(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{where}: α must be a number in [0, 1], got {value!r}")
-    return float(value)
-
-
 def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -195,9 +109,9 @@ def parse_strategies(value: Any, sampler: Mapping[str, Any], where: str) -> tupl
             (name, alphas), = item.items()
             if name not in ("hybrid", "mixed"):
                 raise ConfigError(f"{at}: only hybrid and mixed take α values, not {name!r}")
-            points += [StrategyPoint(name, _probability(a, at)) for a in _as_list(alphas)]
+            points += [StrategyPoint(name, check_probability(a, at)) for a in _as_list(alphas)]
         elif isinstance(item, str) and item.strip() in ("hybrid", "mixed"):  # α of the base sampler
-            points.append(StrategyPoint(item.strip(), _probability(sampler.get("alpha", 0.5), f"{at} (base α)")))
+            points.append(StrategyPoint(item.strip(), check_probability(sampler.get("alpha", 0.5), f"{at} (base α)")))
         elif isinstance(item, str):
             point = parse_strategy_label(item)
             if point.strategy == "untrained":
@@ -313,7 +227,6 @@ def parse_eval_sets(value: Any, where: str) -> tuple[EvalSetSpec, ...]:
         fields = dict(item)
         options = from_dict(EvalOptions, fields.pop("options", None) or {}, where=f"{at}.options")
         data = from_dict(EvalData, fields, where=at)
-        from ..evaluate.measures import parse_measures  # noqa: PLC0415
 
         try:
             parse_measures(options.measures)

@@ -21,9 +21,9 @@ from .devices import DevicePlan, parse_devices
 from .executors import RunResult, make_executor, run_command
 from .grid import RunSpec, expand
 from .record import RunRecord, has_record, read_record
-from .runner import run_status, write_spec
-from .spec import SweepSpec, parse_strategy_label
+from .run_dir import run_status, write_spec
 from .store import ResultsStore
+from .sweep_types import SweepSpec, parse_strategy_label
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "train": "loop",
+    "train_launched": "launch",
     "StepInfo": "loop",
     "TrainSummary": "summary",
     "TrainConfig": "config",

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from ..config import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
 from ..encode import PRECISIONS as EVAL_PRECISIONS
 from ..errors import ConfigError
+from ..evaluate.measures import parse_measure
 from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
 
 DATA_FORMATS = ("auto", "pairs", "squad", "bitext", "beir", "mmarco", "triples", "table")
@@ -306,7 +307,6 @@ def metric_direction(metric: str) -> str:
     if not sep or kind not in METRIC_KINDS:
         raise ConfigError(f"eval.metric must be KIND/MEASURE with KIND in {METRIC_KINDS} (e.g. multi/AP), "
                           f"or one of {LOWER_IS_BETTER}; got {metric!r}")
-    from ..evaluate.measures import parse_measure
 
     parse_measure(measure)
     return "max"

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from ..data.collection import ParallelCollection
 from ..data.importing import ImportOptions, iter_import
+from ..data.lareqa import language_files
 from ..data.leakage import LeakageIndex, LeakageReport, filter_leakage
 from ..data.pair_files import PAIR_FILE_SUFFIXES, iter_pairs
 from ..errors import ConfigError, InputError
@@ -117,8 +118,6 @@ def _squad_inputs(path: str) -> list[str]:
     if "=" in path and not Path(path).exists():
         return [path]
     if Path(path).is_dir():
-        from ..data.lareqa import language_files
-
         return [f"{lang}={file}" for lang, file in language_files(path).items()]
     return [path]
 

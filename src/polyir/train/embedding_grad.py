@@ -22,6 +22,8 @@ import logging
 
 import torch
 
+from .modeling import hf_model
+
 log = logging.getLogger(__name__)
 
 
@@ -44,8 +46,6 @@ class EmbeddingGradBuffer:
     def attach(cls, module: torch.nn.Module, *, distributed: bool = False) -> "EmbeddingGradBuffer | None":
         """A buffer for the input embedding of ``module``'s transformer, or None when there is
         nothing to gain (not on a CPU, frozen or non-standard embedding)."""
-        from .modeling import hf_model
-
         try:
             embedding = hf_model(module).get_input_embeddings()
         except Exception:  # noqa: BLE001 - no transformer or no input embedding: leave it dense

@@ -17,12 +17,16 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data.lareqa import load_lareqa
+from ..encode import encode
+from ..evaluate import evaluate_embeddings
 from ..losses import InfoNCE
 from ..model import Prompts
 from ..types import Pair, RetrievalSet, candidate_text
 from .collate import mask_groups
+from .config import DataSource, EvalConfig
+from .data import read_source
 from .featurize import Featurizer
-from .config import EvalConfig
 
 log = logging.getLogger(__name__)
 RETRIEVAL_MEASURES = ("AP", "R@1", "R@10")
@@ -37,16 +41,10 @@ class DevSets:
 def load_dev_sets(config: EvalConfig) -> DevSets:
     retrieval, loss_pairs = None, ()
     if config.dev is not None:
-        from ..data.lareqa import load_lareqa
-
         retrieval = load_lareqa(config.dev, config.languages or None, max_queries=config.max_queries)
     if config.metric == "dev_loss":
-        from .data import read_source
-
         sources = config.loss_data
         if not sources and config.dev is not None:
-            from .config import DataSource
-
             sources = (DataSource(path=config.dev, name="dev", format="squad"),)
         stats: Counter = Counter()
         loss_pairs = tuple(p for s in sources for p in read_source(s, stats))
@@ -68,9 +66,6 @@ def evaluate_model(module, dev: DevSets, config: EvalConfig, *, prompts: Prompts
 
 def retrieval_metrics(module, rset: RetrievalSet, *, prompts: Prompts, batch_size: int,
                       candidate_mode: str = "sentence", precision: str = "fp32") -> dict[str, float]:
-    from ..encode import encode
-    from ..evaluate import evaluate_embeddings
-
     queries = encode(module, [q.text for q in rset.queries], kind="query", prompts=prompts, batch_size=batch_size,
                      cache=None, progress=False, precision=precision)
     candidates = encode(module, [candidate_text(c, candidate_mode) for c in rset.candidates], kind="passage",

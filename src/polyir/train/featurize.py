@@ -19,10 +19,10 @@ Models whose features are not plain ``input_ids`` / ``attention_mask`` /
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 
 from ..model import Prompts
 from ..textclip import clip_texts
@@ -111,8 +111,6 @@ class Featurizer:
         return len(missing)
 
     def _tokenize_in_threads(self, parts: list[list[str]], kind: str, workers: int) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         # the first call fixed the tokenizer's truncation settings (every call passes the same
         # ones), so concurrent calls only read its state
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="polyir-tokenize") as pool:
@@ -175,6 +173,8 @@ class Featurizer:
 
     def _split(self, features: dict, kind: str) -> list[Rows] | None:
         """Unpadded ids per text from a padded ``preprocess`` output (None: not plain tokens)."""
+        import torch  # deferred: `polyir.encode` (and with it the configs) stays light
+
         tokens = {k: v for k, v in features.items() if k in TOKEN_KEYS}
         constants = {k: v for k, v in features.items() if k in CONSTANT_KEYS}
         if (set(features) - set(tokens) - set(constants) or "input_ids" not in tokens
@@ -213,6 +213,8 @@ class Featurizer:
                    for a, b in zip(shortcut, rows))
 
     def _pad(self, rows: list[Rows]) -> dict:
+        import torch
+
         lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         width = int(lengths.max())
         out = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import math
 import time
@@ -39,8 +40,18 @@ from .model_card import card_files, set_card_data, training_card, write_model_ca
 from .modeling import count_parameters, load_training_model, save_model
 from .optim import build_optimizer, build_scheduler
 from .resume import check_resumable, finished_run, restore
-from .setup import (bucketing, encoder, fast_dropout, freeze_unused, global_batches, make_sampler, seed_step, set_runtime,
-                    tokenize_upfront, wrap)
+from .setup import (
+    bucketing,
+    encoder,
+    fast_dropout,
+    freeze_unused,
+    global_batches,
+    make_sampler,
+    seed_step,
+    set_runtime,
+    tokenize_upfront,
+    wrap,
+)
 from .summary import Selection, TrainSummary
 
 log = logging.getLogger(__name__)
@@ -281,8 +292,6 @@ def _checkpoint(out: Path, step: int, module, optimizer, scheduler, sampler_stat
 
 
 def _best_json(selection: Selection) -> str:
-    import json
-
     return json.dumps({"metric": selection.metric, "value": selection.best_value, "step": selection.best_step,
                        "metrics": selection.last_metrics}, indent=2) + "\n"
 

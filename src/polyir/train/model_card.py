@@ -193,6 +193,7 @@ def _read_card(name_or_path: str, local: bool) -> str | None:
         path = Path(name_or_path) / "README.md"
         return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
     try:  # the card the Hub download cached next to the weights (no network access here)
+
         from huggingface_hub import try_to_load_from_cache
 
         cached = try_to_load_from_cache(name_or_path, "README.md")

@@ -7,6 +7,7 @@ do not change the trajectory of the weights: ``out``, ``logging``, ``checkpoint`
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ..config import load_yaml
 from ..errors import ConfigError
 from .checkpoint import Checkpoint, list_checkpoints, restore_rng_states
 from .config import TrainConfig
+from .summary import TrainSummary
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +63,6 @@ def first_difference(before: Any, now: Any, prefix: str = "") -> tuple[str, Any,
 
 def finished_run(out: Path):
     """The summary of a run in ``out`` that ended (completed or stopped early), else None."""
-    import json
-
-    from .summary import TrainSummary
-
     path = out / "summary.json"
     if not path.is_file():
         return None

@@ -17,10 +17,10 @@ from ..errors import ConfigError
 from ..sampling import BatchSampler, SamplerConfig, build_sampler
 from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
-from .cpu_dropout import install as install_cpu_dropout
 from .config import TrainConfig, pair_budget_steps
+from .cpu_dropout import install as install_cpu_dropout
 from .featurize import Featurizer
-from .modeling import freeze_unused_parameters
+from .modeling import freeze_unused_parameters, hf_model
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,6 @@ def bucketing(config: TrainConfig, module: torch.nn.Module, device: torch.device
 
 
 def _hidden_size(module: torch.nn.Module) -> int | None:
-    from .modeling import hf_model
-
     try:
         return int(hf_model(module).config.hidden_size)
     except Exception:  # noqa: BLE001 - not a transformer with a config: the embedding dimension

@@ -16,6 +16,7 @@ from typing import Protocol, Sequence
 
 from ..errors import ConfigError, InputError
 from ..io import looks_like_local_path
+from ..progress import quiet
 from .fingerprints import translation_fingerprint
 from .language_tokens import PairTokens, detect_family, pair_tokens
 
@@ -237,8 +238,6 @@ class TranslatorPool:
 
 def _quiet_transformers() -> None:
     """``polyir -q`` also silences transformers' weight-loading bars."""
-    from ..progress import quiet
-
     if quiet():
         from transformers.utils import logging as hf_logging
 

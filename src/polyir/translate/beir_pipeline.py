@@ -36,6 +36,7 @@ from .beir_records import KINDS, RecordUnits, check_on_reject, rebuild_record, r
 from .beir_report import MANIFEST, REJECTS, BeirTranslationReport, FileReport
 from .cache import TranslationCache
 from .filters import FilterConfig, TranslationFilter
+from .langid import LanguageIdentifier
 from .pipeline import DirectionStats, plan_direction, resolve_languages, run_direction
 from .segments import Segmenter
 
@@ -123,8 +124,6 @@ def translate_beir(source_dir: str | Path, out_root: str | Path, options: BeirTr
 
 def _target(src: str, tgt: str, options: BeirTranslateOptions, pool: TranslatorPool,
             cache: TranslationCache) -> _Target:
-    from .langid import LanguageIdentifier
-
     filters = options.filters
     identifier = LanguageIdentifier({src, tgt}) if filters.quality and filters.langid else None
     return _Target(src, tgt, options, pool, cache, TranslationFilter(filters, identifier),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import langcodes
+
 from ..errors import ConfigError
 
 NLLB_CODES: dict[str, str] = {
@@ -74,8 +76,6 @@ M2M100_ALIASES = {"nb": "no", "fil": "tl", "nso": "ns"}  # polyir's normalised c
 @lru_cache(maxsize=512)
 def _candidates(lang: str) -> tuple[str, ...]:
     """``lang`` itself, then language + script (``zh-TW`` -> ``zh-Hant``), then the bare language."""
-    import langcodes
-
     tag = langcodes.Language.get(lang)
     out = [lang]
     script = tag.maximize().script
@@ -101,8 +101,6 @@ def tag_language(lang: str) -> str:
 
 
 def _script(lang: str) -> str:
-    import langcodes
-
     return langcodes.Language.get(lang).maximize().script or ""
 
 
@@ -116,8 +114,6 @@ def m2m100_code(lang: str) -> str:
 
 def marian_codes(lang: str) -> tuple[str, ...]:
     """Spellings OPUS-MT target tokens use for a language: ``de``, ``deu`` (``>>de<<``, ``>>deu<<``)."""
-    import langcodes
-
     base = tag_language(lang)
     codes = [lang.replace("-", "_"), base]
     try:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
+from ..data.pair_files import iter_pairs, write_pairs
 from ..types import Pair
 from .filters import REASONS, FilterConfig, TranslationFilter
+from .langid import LanguageIdentifier
 
 
 @dataclass
@@ -91,9 +93,6 @@ def filter_pair_file(source_file: str | Path, out: str | Path, source_lang: str,
                      config: FilterConfig = FilterConfig()) -> FilterReport:
     """Stand-alone filtering of a pair file: two streaming passes (source pairs, then filter and
     write).  Memory: the source-language pairs."""
-    from ..data.pair_files import iter_pairs, write_pairs
-    from .langid import LanguageIdentifier
-
     sources, languages = {}, set()
     for pair in iter_pairs(source_file):
         languages.add(pair.lang)

@@ -14,7 +14,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+
 from ..errors import ConfigError
+from ..fingerprint import directory_digest
 
 if TYPE_CHECKING:
     from .backends import DecodingSettings
@@ -39,8 +41,6 @@ def local_model_dir(name: str) -> Path | None:
 def translation_fingerprint(name: str, settings: "DecodingSettings") -> str | None:
     """SHA-256 hex key of (model content, tokenizer content, decoding settings); None when the
     model's files are not on disk yet (load it first: loading downloads it)."""
-    from ..fingerprint import directory_digest
-
     model_dir = local_model_dir(name)
     if model_dir is None:
         return None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..data.leakage import LeakageIndex, LeakageReport, drop_leaks, find_leaks
+from ..data.pair_files import iter_pairs, pair_file_format, write_pairs
 from ..errors import ConfigError, InputError
 from ..languages import normalise_language
 from ..progress import progress
@@ -34,6 +35,7 @@ from .backends import TranslatorPool
 from .cache import TranslationCache
 from .filter_pairs import FilterReport, filter_pair
 from .filters import FilterConfig, TranslationFilter
+from .langid import LanguageIdentifier
 from .segments import Segmenter, translated_fields
 
 
@@ -195,8 +197,6 @@ def translate_pairs(pairs: list[Pair], options: TranslateOptions, pool: Translat
 
 def _filter(output: list[tuple[Pair, bool]], source: str, config: FilterConfig, languages: set[str],
             sources: dict[tuple[str, str], Pair], report: FilterReport) -> list[tuple[Pair, bool]]:
-    from .langid import LanguageIdentifier
-
     checker = TranslationFilter(config, LanguageIdentifier(languages) if config.quality and config.langid else None)
     kept = []
     for pair, is_translation in output:
@@ -210,8 +210,6 @@ def _filter(output: list[tuple[Pair, bool]], source: str, config: FilterConfig, 
 def translate_file(input_file: str | Path, out: str | Path, options: TranslateOptions, pool: TranslatorPool,
                    cache: TranslationCache) -> TranslationReport:
     """Translate ``input_file`` into ``out`` (see the module documentation); returns the report."""
-    from ..data.pair_files import iter_pairs, pair_file_format, write_pairs
-
     source, targets = resolve_languages(options)
     pair_file_format(out)  # a bad output name fails now, not after hours of translation
     report = TranslationReport()

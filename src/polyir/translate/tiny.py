@@ -11,18 +11,20 @@ pre-tokenisation (the layout of a SentencePiece model) trained with `tokenizers`
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
 from ..errors import ConfigError
+from .codes import marian_codes, nllb_code
 
 FAMILIES = ("marian", "marian-multi", "nllb")
 
 
 def _train_bpe(texts: Iterable[str], vocab_size: int, special: Sequence[str]):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
     tokenizer.normalizer = normalizers.NFKC()
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
@@ -34,7 +36,6 @@ def _train_bpe(texts: Iterable[str], vocab_size: int, special: Sequence[str]):
 
 def _marian(out: Path, texts: Iterable[str], vocab_size: int, seed: int, dims: dict) -> None:
     import torch
-    from tokenizers import processors
     from transformers import MarianConfig, MarianMTModel, PreTrainedTokenizerFast
 
     # OPUS-MT's layout: </s> = 0, <unk> = 1, ..., <pad> = the last id (the decoder starts
@@ -54,12 +55,8 @@ def _marian(out: Path, texts: Iterable[str], vocab_size: int, seed: int, dims: d
 
 def _marian_multi(out: Path, texts: list[str], vocab_size: int, seed: int, dims: dict,
                   languages: Sequence[str]) -> None:
-    import io
-
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
-
-    from .codes import marian_codes
 
     try:
         import sentencepiece
@@ -89,8 +86,6 @@ def _marian_multi(out: Path, texts: list[str], vocab_size: int, seed: int, dims:
 def _nllb(out: Path, texts: Iterable[str], vocab_size: int, seed: int, dims: dict, languages: Sequence[str]) -> None:
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
-
-    from .codes import nllb_code
 
     codes = [nllb_code(lang) for lang in languages]
     backend = _train_bpe(texts, vocab_size, ["<s>", "<pad>", "</s>", "<unk>", *codes, "<mask>"])

@@ -2,13 +2,12 @@ import argparse
 import json
 
 import pytest
+from traindata_fixtures import squad_doc, write_json, write_lines
 
-from polyir.cli.data_prep import IMPORT_FORMATS, register_data_commands
+from polyir.cli.data_prep import register_data_commands
 from polyir.data.importing import FORMATS, ImportOptions, import_pairs
 from polyir.data.pair_files import iter_pairs
 from polyir.errors import ConfigError, InputError
-
-from traindata_fixtures import squad_doc, write_json, write_lines
 
 
 def run(argv):
@@ -19,7 +18,10 @@ def run(argv):
 
 
 def test_cli_formats_match_library():
-    assert IMPORT_FORMATS == FORMATS
+    parser = argparse.ArgumentParser(prog="polyir data")
+    register_data_commands(parser.add_subparsers(dest="command"))
+    importing = parser._subparsers._group_actions[0].choices["import"]
+    assert next(a.choices for a in importing._actions if a.dest == "format") == FORMATS
 
 
 def test_import_with_exclusion_and_min_languages(tmp_path):

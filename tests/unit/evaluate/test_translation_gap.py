@@ -6,7 +6,7 @@ import pytest
 
 from polyir.evaluate import evaluate_embeddings
 from polyir.evaluate.stats import compare, holm
-from polyir.evaluate.translation_gap import translation_gap
+from polyir.evaluate.translation_cost import translation_gap
 from polyir.types import Candidate, Query, RetrievalSet
 
 

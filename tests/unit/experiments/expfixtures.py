@@ -5,7 +5,7 @@ import numpy as np
 
 from polyir.experiments.grid import RunSpec
 from polyir.experiments.record import MACRO, Matrix, RunRecord
-from polyir.experiments.spec import parse_strategy_label
+from polyir.experiments.sweep_types import parse_strategy_label
 
 LANGS = ("aa", "bb", "cc")
 EVAL = {"name": "set", "data": {"dataset": "xquad-r", "data_dir": "d"}, "options": {"measures": ["AP"]}}

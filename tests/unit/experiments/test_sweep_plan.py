@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
 from expfixtures import record
+
 from polyir.errors import ConfigError
 from polyir.experiments.cost import DEFAULT_PAIRS_PER_SECOND, estimate, format_seconds
 from polyir.experiments.record import write_record
-from polyir.experiments.runner import load_spec, write_spec
+from polyir.experiments.run_dir import load_spec, write_spec
 from polyir.experiments.spec import parse_sweep
 from polyir.experiments.store import ResultsStore
 from polyir.experiments.sweep import collect, plan_sweep, run_commands, select_runs

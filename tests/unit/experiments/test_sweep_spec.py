@@ -7,7 +7,8 @@ import pytest
 
 from polyir.errors import ConfigError
 from polyir.experiments.grid import NOT_HASHED, canonical_json, expand, hashed_content
-from polyir.experiments.spec import StrategyPoint, parse_strategy_label, parse_sweep
+from polyir.experiments.spec import parse_sweep
+from polyir.experiments.sweep_types import StrategyPoint, parse_strategy_label
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ Files are parsed incrementally with ijson (one article in memory at a time).
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from pathlib import Path
+import ijson
 
 from ...errors import ConfigError, InputError
 from ...types import Pair
@@ -40,8 +41,6 @@ def iter_squad_articles(path, lang: str | None = None) -> Iterator[tuple[int, di
     """``(index, article)`` for each element of ``data``, parsed incrementally.  The top level
     must be an object with a ``data`` array (JSON that is not SQuAD is an error, not an empty
     import); its ``language`` field, if any, must be ``lang``."""
-    import ijson
-
     with open_binary(path) as stream:
         try:
             events = _checked_top_level(ijson.parse(stream, use_float=True), path, lang)
@@ -238,8 +237,6 @@ def iter_squad_pairs(sources: Sequence[Source], *, dataset: str | Sequence[str] 
 
 def squad_question_ids(path) -> list[str]:
     """All question ids of a SQuAD-format file, in file order (one incremental pass)."""
-    import ijson
-
     with open_binary(path) as stream:
         try:
             events = _checked_top_level(ijson.parse(stream, use_float=True), path, None)
