@@ -31,7 +31,7 @@ from .embcache import EmbeddingCache, text_key
 from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengths  # noqa: F401 (re-exported)
 from .errors import ConfigError, InputError
 from .fingerprint import with_precision
-from .model import LoadedModel, Prompts, model_fingerprint, resolve_prompts
+from .model_loading import LoadedModel, Prompts, model_fingerprint, resolve_prompts
 from .progress import progress as progress_bar
 from .textclip import clip_texts
 
@@ -63,7 +63,7 @@ def encode(model: "LoadedModel | SentenceTransformer", texts: Sequence[str], *, 
            stats: EncodeStats | None = None, progress: bool = True, precision: str = "fp32") -> np.ndarray:
     """Embed ``texts`` (queries or passages) as a ``(len(texts), dim)`` float32 array, in order.
 
-    ``prompts``: see `polyir.model.resolve_prompts` (default: the model's own prompts).
+    ``prompts``: see `polyir.model_loading.resolve_prompts` (default: the model's own prompts).
     ``batch_size`` texts per forward pass, fewer when ``max_tokens`` (padded tokens per
     batch) is set.  ``normalize`` L2-normalises (cosine similarity); models ending in a
     Normalize module are already unit length and are left untouched.  ``cache`` (optional)

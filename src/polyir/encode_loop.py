@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from .model import Prompts
+from .model_loading import Prompts
 from .prefetch import prefetched
 from .train.featurize import Featurizer
 

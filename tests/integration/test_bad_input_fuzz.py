@@ -119,7 +119,7 @@ DELETE = object()
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, synthetic_dir, synthetic_model_dir) -> Path:
     """Valid inputs of every format, small: copied per case, then broken."""
-    from polyir.data.importing import import_pairs
+    from polyir.data.pairs.importing import import_pairs
 
     root = tmp_path_factory.mktemp("valid")
     shutil.copytree(synthetic_dir / "eval", root / "eval")
@@ -151,7 +151,7 @@ def _run_directories(root: Path) -> None:
     """``ROOT/runs-fixture``: a sweep directory whose runs are planned (spec.json written), none run."""
     from polyir.experiments.spec import load_sweep
     from polyir.experiments.store import ResultsStore
-    from polyir.experiments.sweep import plan_sweep, run_commands
+    from polyir.experiments.sweep_driver import plan_sweep, run_commands
 
     resolved = root.parent / "sweep-resolved.yaml"
     resolved.write_text((root / "sweep.yaml").read_text().replace("ROOT", str(root)))

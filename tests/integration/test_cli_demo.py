@@ -51,7 +51,7 @@ def test_demo_options_are_checked(tmp_path, capsys):
 def test_demo_on_real_data_builds_the_same_sweep(tmp_path):
     """--data/--eval/--model give a sweep over real inputs (the sweep file only; no training here)."""
     from shared_paths import shared_data
-    from polyir.experiments.demo import DemoOptions, demo_sweep
+    from polyir.experiments.demo_study import DemoOptions, demo_sweep
 
     xquad = shared_data("xquad-r")
     options = DemoOptions(out=tmp_path, data=(f"squad-es={shared_data('qa', 'squad-es')}",), eval_dir=str(xquad),

@@ -17,7 +17,7 @@ def no_loading(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("loaded data or joined a process group before checking the device")
 
-    import polyir.evaluate.pipeline as pipeline
+    import polyir.evaluate.eval_pipeline as pipeline
     import polyir.train.loop as loop
 
     monkeypatch.setattr(loop, "load_training_data", forbidden)

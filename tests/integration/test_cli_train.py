@@ -18,7 +18,7 @@ COMMON = ["--batch-size", "16", "--lr", "1e-3", "--device", "cpu", "--set", "run
 
 @pytest.fixture(scope="module")
 def tiny_setup(tmp_path_factory):
-    from polyir.data.synthetic import generate_synthetic
+    from polyir.data.synthetic.synthetic_generator import generate_synthetic
     from polyir.modelinit import init_model
 
     root = tmp_path_factory.mktemp("cli-train")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from polyir.cli import main
-from polyir.data.pair_files import iter_pairs
+from polyir.data.pairs.pair_files import iter_pairs
 
 WORDS = ["".join(random.Random(i).choice("abcdefghijklmnop") for _ in range(3 + i % 5)) for i in range(150)]
 

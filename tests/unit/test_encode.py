@@ -7,7 +7,7 @@ import pytest
 from polyir.embcache import EmbeddingCache
 from polyir.encode import EncodeStats, encode, plan_batches, token_lengths
 from polyir.errors import ConfigError, InputError
-from polyir.model import load_model
+from polyir.model_loading import load_model
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def test_each_text_is_tokenised_once(tiny, monkeypatch):
 
 
 def test_parallel_tokenisation_gives_the_same_ids(tiny, texts):
-    from polyir.model import Prompts
+    from polyir.model_loading import Prompts
     from polyir.train.featurize import Featurizer
 
     many = [f"{t} {i}" for i, t in enumerate(texts * 6)]

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 from polyir import encode_loop  # noqa: E402
 from polyir.embcache import EmbeddingCache  # noqa: E402
 from polyir.encode import EncodeStats, encode  # noqa: E402
-from polyir.model import load_model  # noqa: E402
+from polyir.model_loading import load_model  # noqa: E402
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

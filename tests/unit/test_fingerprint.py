@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from polyir.fingerprint import directory_digest, model_files, module_digest
-from polyir.model import load_model, model_fingerprint
+from polyir.model_loading import load_model, model_fingerprint
 
 
 @pytest.fixture(scope="module")

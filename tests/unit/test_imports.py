@@ -136,3 +136,8 @@ def test_help_loads_no_heavy_library():
             "'matplotlib', 'faiss') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_file_names_are_unique_in_the_tree():
+    names = [p.name for p in SOURCE.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -9,7 +9,7 @@ from polyir.textclip import CHARS_PER_TOKEN, char_bound, clip_texts
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
 
     return load_model(tiny_model_dir, device="cpu")
 

@@ -9,12 +9,12 @@ import sys
 from itertools import chain
 from pathlib import Path
 
-from ..data.importers.table import parse_mapping
-from ..data.importing import FORMATS, ImportOptions, import_pairs
-from ..data.leakage import LeakageIndex, filter_leakage_file
-from ..data.pair_files import iter_pairs
-from ..data.splits import split_pair_file, split_squad_directory
-from ..data.stats import collection_stats, format_stats
+from ..data.pairs.importers.table_import import parse_mapping
+from ..data.pairs.importing import FORMATS, ImportOptions, import_pairs
+from ..data.pairs.leakage import LeakageIndex, filter_leakage_file
+from ..data.pairs.pair_files import iter_pairs
+from ..data.pairs.splits import split_pair_file, split_squad_directory
+from ..data.pairs.pair_stats import collection_stats, format_stats
 from ..io import atomic_write_json
 from .argtypes import non_negative_int, open_fraction, positive_int
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..data.synthetic import generate_synthetic
+from ..data.synthetic.synthetic_generator import generate_synthetic
 from .argtypes import non_negative_int, positive_int
 
 

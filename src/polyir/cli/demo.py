@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..evaluate.eval_options import DATASET_FORMATS
-from ..experiments.demo import DemoOptions, run_demo
+from ..experiments.demo_study import DemoOptions, run_demo
 from .argtypes import positive_float, positive_int
 
 

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..evaluate.eval_options import DATASET_FORMATS, EvalData, EvalOptions
 from ..io import atomic_write_json, output_directory
 from ..languages import normalise_language
-from ..model import load_model
+from ..model_loading import load_model
 from ..types import CANDIDATE_TEXT_MODES
 from .argtypes import positive_float, positive_int
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..experiments.report import write_report
+from ..experiments.sweep_report import write_report
 from .argtypes import non_negative_int, open_fraction, positive_int
 
 

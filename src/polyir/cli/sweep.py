@@ -21,7 +21,7 @@ from ..experiments.devices import parse_devices
 from ..experiments.parent_watch import exit_with_parent
 from ..experiments.spec import load_sweep
 from ..experiments.store import ResultsStore
-from ..experiments.sweep import collect, ensure_finished, key_metrics, plan_sweep, run_commands, run_sweep
+from ..experiments.sweep_driver import collect, ensure_finished, key_metrics, plan_sweep, run_commands, run_sweep
 from .argtypes import non_negative_float, positive_float, positive_int
 
 

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from .. import train as polyir_train  # torch loads when the command runs
-from ..config import load_yaml, set_dotted
+from ..config_io import load_yaml, set_dotted
 from ..errors import ConfigError
 from ..io import looks_like_local_path
 from ..sampling import STRATEGIES
-from ..train.config import build_config
+from ..train.train_config import build_config
 from .argtypes import non_negative_int, positive_float, positive_int, probability
 
 

@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from ..io import atomic_write_json
 from ..translate.backends import TranslatorPool
 from ..translate.cache import TranslationCache
-from ..translate.pipeline import TranslateOptions, translate_file
+from ..translate.pairs_pipeline import TranslateOptions, translate_file
 from .argtypes import positive_int
 from .translate_beir import translate_beir_directory
 from .translate_options import (

@@ -1,7 +1,7 @@
 """What to evaluate and how: `EvalData` (which set to load) and `EvalOptions` (how to encode and
 score), the configuration of `polyir evaluate`, of training-time dev evaluation and of sweeps.
 
-Kept apart from `polyir.evaluate.pipeline` (which runs them) so that configurations load without
+Kept apart from `polyir.evaluate.eval_pipeline` (which runs them) so that configurations load without
 the scoring kernels.
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ class EvalOptions:
             raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
     def prompt_spec(self):
-        """What `polyir.model.resolve_prompts` takes."""
+        """What `polyir.model_loading.resolve_prompts` takes."""
         if self.query_prompt is not None or self.passage_prompt is not None:
             if self.prompts not in (None, "model"):
                 raise ConfigError("give either a prompt preset or explicit query/passage prompts, not both")

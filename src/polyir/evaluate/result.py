@@ -84,7 +84,7 @@ class EvaluationResult:
     def question_matrix(self, measure: str | Measure, kind: str) -> tuple[list[str], list[str], np.ndarray]:
         """``(settings, question ids, values[setting, question])`` with NaN where absent.
 
-        The input of `polyir.evaluate.stats` (paired tests resample questions, i.e. shared
+        The input of `polyir.evaluate.significance` (paired tests resample questions, i.e. shared
         query ids, because the translations of a question are correlated).
         """
         names, questions, rows, row_of, col = self._kind_layout(kind)

@@ -1,8 +1,8 @@
 """The one scoring pass: every query against the whole pool, block by block, never sorted.
 
 For each block of queries one matrix product gives the scores against all candidates;
-`polyir.search.rank_counts` turns it into ``counts[q, r, segment]`` (candidates of each
-language ranked above each relevant item), and `polyir.search.topk` takes the best ``k``
+`polyir.evaluate.search.topk_search.rank_counts` turns it into ``counts[q, r, segment]`` (candidates of each
+language ranked above each relevant item), and `polyir.evaluate.search.topk_search.topk` takes the best ``k``
 of the multilingual pool (for same-language preference) and, when run files are asked
 for, of every language's pool.  Everything the settings, measures and bias need is
 derived from these arrays afterwards.
@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from ..progress import progress
-from ..exact_scores import ScoreVectors
-from ..search import (as_float32_tensor, faiss_topk, product_device, rank_counts, score_blocks, score_vectors,
+from .search.exact_scores import ScoreVectors
+from .search.topk_search import (as_float32_tensor, faiss_topk, product_device, rank_counts, score_blocks, score_vectors,
                       selection_width, settle, tie_keys, topk)
 from ..types import RetrievalSet
 
@@ -120,7 +120,7 @@ def score_pass(layout: Layout, query_emb, cand_emb, *, bias_k: int = 10, run_dep
     """Score every query against the pool once; ``cand_emb`` rows follow ``rset.candidates``.
 
     The products run on the GPU when the embeddings are CUDA tensors; counts and top-k
-    lists are exact by canonical scores either way (`polyir.rank_counting`).
+    lists are exact by canonical scores either way (`polyir.evaluate.search.rank_counting`).
     """
     device = product_device(query_emb, cand_emb)
     queries = as_float32_tensor(query_emb, "query_emb")

@@ -1,14 +1,14 @@
 """Monolingual BEIR evaluation with the corpus streamed from disk (corpora of millions of passages).
 
-`polyir.evaluate.pipeline.evaluate_model` keeps every candidate text in memory; MIRACL's English
+`polyir.evaluate.eval_pipeline.evaluate_model` keeps every candidate text in memory; MIRACL's English
 corpus (32M passages) does not allow that.  Here:
 
-1. `encode_corpus` reads ``corpus.jsonl`` in chunks (`polyir.data.beir.iter_corpus_chunks`),
+1. `encode_corpus` reads ``corpus.jsonl`` in chunks (`polyir.data.evalsets.beir_reader.iter_corpus_chunks`),
    encodes each chunk and writes its embeddings into one preallocated float32 matrix.  Only
    the ids are kept, as a fixed-width UTF-8 byte array (no Python object per passage).
    Memory beyond the model: the matrix, the ids and one chunk of texts.
 2. `search_corpus` finds every query's exact top ``k``, one chunk of candidates at a time
-   (`polyir.search.search`, torch or FAISS: FAISS copies only the chunk into its index), and
+   (`polyir.evaluate.search.topk_search.search`, torch or FAISS: FAISS copies only the chunk into its index), and
    merges each chunk's lists into the running top ``k`` in trec_eval order (score, then id
    descending): the result equals one search over the whole matrix (BLAS may round a score
    differently for a product of another shape, which can only swap candidates whose scores
@@ -29,14 +29,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..data.beir import _jsonl, iter_corpus_chunks, read_beir_queries
+from ..data.evalsets.beir_reader import _jsonl, iter_corpus_chunks, read_beir_queries
 from ..encode import EncodeStats, encode
 from ..errors import InputError
 from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, open_text, output_directory
 from ..languages import normalise_language
-from ..model import resolve_prompts
+from ..model_loading import resolve_prompts
 from ..progress import progress as progress_bar
-from ..search import search
+from .search.topk_search import search
 from .measures import parse_measures
 from .metrics import measure_values
 

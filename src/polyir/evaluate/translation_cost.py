@@ -1,7 +1,7 @@
 """What translation costs: a BEIR collection against its machine translations, query by query.
 
 The comparison BEIR-PL and BEIR-NL report, from one evaluation of the parallel collection
-(`polyir.data.beir_parallel`): for the original language O and each translation T,
+(`polyir.data.evalsets.beir_parallel`): for the original language O and each translation T,
 
 =========================  ==========  ====================================================
 role                       setting     question it answers
@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .result import EvaluationResult
-from .stats import compare, holm
+from .significance import compare, holm
 
 ROLES = ("original", "translated", "original queries", "translated queries")
 SCHEMA = "polyir.translation-gap/1"

@@ -25,13 +25,13 @@ _EXPORTS = {
     "read_record": "record",
     "ResultsStore": "store",
     "run_one": "runner",
-    "plan_sweep": "sweep",
-    "run_sweep": "sweep",
-    "collect": "sweep",
+    "plan_sweep": "sweep_driver",
+    "run_sweep": "sweep_driver",
+    "collect": "sweep_driver",
     "Analysis": "analysis",
     "analyse": "analysis",
-    "write_report": "report",
-    "run_demo": "demo",
+    "write_report": "sweep_report",
+    "run_demo": "demo_study",
     "calibrate": "calibration",
 }
 

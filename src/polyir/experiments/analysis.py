@@ -8,7 +8,7 @@ with its model).  Per system and evaluation set:
 * each macro value (mono / cross / multi of a measure, rank distance) is summarised over
   seeds as mean ± sample std, with a t-interval across seeds;
 * a system is compared with the reference on the same questions: each question's values
-  are first averaged over the system's seeds, then `polyir.evaluate.stats.compare` runs the
+  are first averaged over the system's seeds, then `polyir.evaluate.significance.compare` runs the
   paired cluster bootstrap (CI of the difference) and the randomisation test (p) over
   question ids; Holm's correction is applied within each table (docs/metrics.md).
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..evaluate.measures import parse_measures
-from ..evaluate.stats import Comparison, compare, holm
+from ..evaluate.significance import Comparison, compare, holm
 from .record import MACRO, Matrix
 from .store import ResultsStore
 from .sweep_types import parse_strategy_label

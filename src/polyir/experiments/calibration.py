@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from ..config import set_dotted
-from ..train.config import build_config
+from ..config_io import set_dotted
+from ..train.train_config import build_config
 from ..train.loop import train
 
 CALIBRATION_STEPS = 10

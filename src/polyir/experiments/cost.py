@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..train.config import pair_budget_steps
+from ..train.train_config import pair_budget_steps
 
 # a deliberately rough guess used only when nothing was measured: a base-size encoder on one
 # modern GPU (the paper's setting); a CPU is 10-100x slower.  Calibrate to replace it.

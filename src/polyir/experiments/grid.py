@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..config import from_dict, set_dotted, to_dict
+from ..config_io import from_dict, set_dotted, to_dict
 from ..errors import ConfigError
-from ..train.config import TrainConfig
+from ..train.train_config import TrainConfig
 from .sweep_types import EvalSetSpec, StrategyPoint, SweepSpec
 
 HASH_VERSION = 1

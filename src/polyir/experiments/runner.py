@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import set_dotted
+from ..config_io import set_dotted
 from ..dirlock import DirectoryLock
-from ..evaluate.pipeline import evaluate_model, load_eval_set, write_metrics
+from ..evaluate.eval_pipeline import evaluate_model, load_eval_set, write_metrics
 from ..io import atomic_write_text, read_json
-from ..model import load_model
+from ..model_loading import load_model
 from ..stages import StageClock, seconds_since_process_start
 from ..train import build_config, train
 from ..train.model_card import CardEvaluation, read_model_card, write_model_card

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import from_dict, load_yaml
+from ..config_io import from_dict, load_yaml
 from ..errors import ConfigError
 from ..evaluate.eval_options import EvalData, EvalOptions
 from ..evaluate.measures import parse_measures

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import from_dict, to_dict
+from ..config_io import from_dict, to_dict
 from ..errors import ConfigError
 from ..evaluate.eval_options import EvalData, EvalOptions
 from ..sampling import STRATEGY_NAMES, strategy_label

@@ -7,11 +7,11 @@
 See docs/sampling.md for the exact probabilities, the epoch definition and the invariants.
 """
 from .batch import BATCH_KINDS, Batch, slice_for_rank
-from .config import LANGUAGE_WEIGHTINGS, STRATEGIES, STRATEGY_NAMES, SamplerConfig, alpha_at, strategy_label
+from .sampler_config import LANGUAGE_WEIGHTINGS, STRATEGIES, STRATEGY_NAMES, SamplerConfig, alpha_at, strategy_label
 from .index import SamplingIndex, build_index, index_from_pairs
 from .sampler import BatchSampler, build_sampler
 from .simulate import simulated_arrays
-from .stats import SamplingStats
+from .sampling_shares import SamplingStats
 
 __all__ = ["BATCH_KINDS", "Batch", "BatchSampler", "LANGUAGE_WEIGHTINGS", "STRATEGIES", "STRATEGY_NAMES",
            "SamplerConfig", "SamplingIndex", "SamplingStats", "alpha_at", "build_index", "build_sampler",

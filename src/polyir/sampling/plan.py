@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from .config import SamplerConfig, alpha_at
+from .sampler_config import SamplerConfig, alpha_at
 from .index import SamplingIndex
 
 KIND_CODES = {"mono": 0, "cross": 1, "mixed": 2}

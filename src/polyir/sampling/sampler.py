@@ -13,10 +13,10 @@ import numpy as np
 
 from ..errors import ConfigError
 from .batch import Batch, check_world
-from .config import SamplerConfig
+from .sampler_config import SamplerConfig
 from .index import SamplingIndex
 from .plan import KIND_NAMES, TAG_ITEMS, TAG_SHUFFLE, EpochPlan, make_layout, make_plan
-from .stats import SamplingStats
+from .sampling_shares import SamplingStats
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..model import PROMPT_PRESETS
+from ..model_loading import PROMPT_PRESETS
 
 if TYPE_CHECKING:
     from .model_card import CardEvaluation, ModelCard

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..model import Prompts
+from ..model_loading import Prompts
 from ..textclip import clip_texts
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ trains, then leaves the process group; only rank 0 reports (docs/cli-train.md)."
 from __future__ import annotations
 
 from ..distributed import destroy_distributed, launched_rank
-from .config import TrainConfig
+from .train_config import TrainConfig
 from .loop import train
 from .summary import TrainSummary
 

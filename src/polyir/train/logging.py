@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..io import atomic_write_text
-from .config import LoggingConfig, TrainConfig
+from .train_config import LoggingConfig, TrainConfig
 
 LOG_FILE = "log.jsonl"
 

@@ -25,15 +25,15 @@ from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
 from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..losses import InfoNCE
-from ..model import resolve_prompts
+from ..model_loading import resolve_prompts
 from ..progress import progress as progress_bar
 from ..stages import StageClock
 from .checkpoint import latest_checkpoint, save_checkpoint
 from .collate import batch_texts, sub_batches
-from .config import AUTO_UPFRONT_PAIRS, TrainConfig
-from .data import load_training_data
+from .train_config import AUTO_UPFRONT_PAIRS, TrainConfig
+from .train_data import load_training_data
 from .embedding_grad import EmbeddingGradBuffer
-from .evaluation import evaluate_model, load_dev_sets
+from .dev_evaluation import evaluate_model, load_dev_sets
 from .featurize import Featurizer
 from .logging import RunLogger
 from .model_card import card_files, set_card_data, training_card, write_model_card

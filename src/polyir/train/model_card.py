@@ -25,7 +25,7 @@ import yaml
 from .. import __version__
 from ..io import atomic_write_text
 from .card_text import render_card
-from .config import TrainConfig
+from .train_config import TrainConfig
 
 if TYPE_CHECKING:
     from .summary import TrainSummary

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import ConfigError
-from ..model import LoadedModel, load_model, quiet_transformers
-from .config import ModelConfig, TrainConfig
+from ..model_loading import LoadedModel, load_model, quiet_transformers
+from .train_config import ModelConfig, TrainConfig
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

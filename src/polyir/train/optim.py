@@ -16,7 +16,7 @@ import math
 
 import torch
 
-from .config import OptimConfig
+from .train_config import OptimConfig
 
 log = logging.getLogger(__name__)
 

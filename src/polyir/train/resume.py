@@ -12,10 +12,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..config import load_yaml
+from ..config_io import load_yaml
 from ..errors import ConfigError
 from .checkpoint import Checkpoint, list_checkpoints, restore_rng_states
-from .config import TrainConfig
+from .train_config import TrainConfig
 from .summary import TrainSummary
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..sampling import BatchSampler, SamplerConfig, build_sampler
 from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
-from .config import TrainConfig, pair_budget_steps
+from .train_config import TrainConfig, pair_budget_steps
 from .cpu_dropout import install as install_cpu_dropout
 from .featurize import Featurizer
 from .modeling import freeze_unused_parameters, hf_model

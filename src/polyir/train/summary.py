@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .config import metric_direction
+from .train_config import metric_direction
 
 
 @dataclass

@@ -27,7 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from ..data.beir import read_qrels
+from ..data.evalsets.beir_reader import read_qrels
 from ..errors import ConfigError, InputError
 from ..io import atomic_text_stream, atomic_write_bytes, atomic_write_json, iter_jsonl, open_text
 from ..progress import progress
@@ -37,7 +37,7 @@ from .beir_report import MANIFEST, REJECTS, BeirTranslationReport, FileReport
 from .cache import TranslationCache
 from .filters import FilterConfig, TranslationFilter
 from .langid import LanguageIdentifier
-from .pipeline import DirectionStats, plan_direction, resolve_languages, run_direction
+from .pairs_pipeline import DirectionStats, plan_direction, resolve_languages, run_direction
 from .segments import Segmenter
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .. import __version__
 from .filters import REASONS
-from .pipeline import DirectionStats
+from .pairs_pipeline import DirectionStats
 
 MANIFEST = "polyir-translation.json"
 REJECTS = "polyir-translation-rejects.jsonl"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-from ..data.pair_files import iter_pairs, write_pairs
+from ..data.pairs.pair_files import iter_pairs, write_pairs
 from ..types import Pair
 from .filters import REASONS, FilterConfig, TranslationFilter
 from .langid import LanguageIdentifier

@@ -4,7 +4,7 @@ Checks, in this order (the first that fails is the reason, so counts add up):
 
 ``empty``         the output is empty or only whitespace.
 ``untranslated``  the output equals the source after normalisation (NFKC, case folding,
-                  punctuation removed, whitespace collapsed: `polyir.data.leakage.normalise_text`)
+                  punctuation removed, whitespace collapsed: `polyir.data.pairs.leakage.normalise_text`)
                   — for sources of at least ``untranslated_min_chars`` normalised characters
                   with a letter, so names, numbers and dates that legitimately stay the same
                   ("Beyoncé", "1998") are kept.
@@ -30,7 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..data.leakage import normalise_text
+from ..data.pairs.leakage import normalise_text
 from .langid import LanguageIdentifier
 from .length_ratios import CHAR_RATIO_VS_EN
 

@@ -2,7 +2,7 @@
 
 Sentence-level MT models are trained on sentences; a long passage given whole is truncated
 at the model's maximum length or loses sentences.  So passages (the positive and every
-negative) are split into sentences with `polyir.data.sentences` (sentencex) in the source
+negative) are split into sentences with `polyir.data.evalsets.sentences` (sentencex) in the source
 language, each sentence is translated on its own, and the translations are joined with a
 space — or with nothing for targets written without spaces between sentences (Chinese,
 Japanese, Cantonese), where "。" ends a sentence.  Queries are translated whole.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
-from ..data.sentences import split_sentences
+from ..data.evalsets.sentences import split_sentences
 from ..types import Pair
 
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "yue", "wuu", "lzh"})

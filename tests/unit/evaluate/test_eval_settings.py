@@ -146,7 +146,7 @@ def test_results_are_the_same_whatever_the_fast_product_returns(make_parallel_se
     # any BLAS (or GPU) returns each score somewhere within the slack of the canonical score:
     # move every fast score by up to half the slack, at random, and nothing may change
     from polyir.evaluate import scoring
-    from polyir.search import score_vectors
+    from polyir.evaluate.search.topk_search import score_vectors
 
     rset, qe, ce = make_parallel_set(9, n_questions=120, integer_embeddings=False, dim=32, max_distractors=40)
     ce = with_near_ties(ce, seed=1)

@@ -14,7 +14,7 @@ from polyir.encode import encode
 from polyir.errors import InputError
 from polyir.evaluate import evaluate_embeddings
 from polyir.evaluate.streamed import EncodedCorpus, encode_corpus, run_metrics, search_corpus
-from polyir.search import search
+from polyir.evaluate.search.topk_search import search
 from polyir.types import Candidate, Query, RetrievalSet, candidate_text
 
 
@@ -82,7 +82,7 @@ def _beir(root, passages):
 
 
 def test_encode_corpus_in_chunks_equals_one_encoding(tmp_path, tiny_model_dir):
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
 
     rng = random.Random(4)
     words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 6))) for _ in range(50)]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from polyir.evaluate import evaluate_embeddings
-from polyir.evaluate.stats import compare, holm
+from polyir.evaluate.significance import compare, holm
 from polyir.evaluate.translation_cost import translation_gap
 from polyir.types import Candidate, Query, RetrievalSet
 

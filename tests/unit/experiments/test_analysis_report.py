@@ -8,9 +8,9 @@ import pytest
 
 from expfixtures import fill, record, spec
 from polyir.errors import ConfigError
-from polyir.evaluate.stats import compare
+from polyir.evaluate.significance import compare
 from polyir.experiments.analysis import align, analyse
-from polyir.experiments.report import MARK, main_table, write_report
+from polyir.experiments.sweep_report import MARK, main_table, write_report
 from polyir.experiments.store import ResultsStore
 
 # cross: X-Y clearly better than the reference, X-X-mono clearly worse; mono: X-X-mono identical
@@ -171,7 +171,7 @@ def test_an_output_path_that_is_a_file_is_an_error_and_stays_as_it_was(db, tmp_p
     ({"hybrid(0.5)": (0, 1), "X-Y": (0,)}, "(t = 12.71 for 2 seeds: wide with few seeds; points from one seed have"),
 ])
 def test_the_error_bar_caption_states_t_for_the_seeds_shown(tmp_path, seeds, caption):
-    from polyir.experiments.report import error_bars_caption
+    from polyir.experiments.sweep_report import error_bars_caption
 
     with ResultsStore(tmp_path / "r.db") as store:
         for label, numbers in seeds.items():
@@ -183,7 +183,7 @@ def test_the_error_bar_caption_states_t_for_the_seeds_shown(tmp_path, seeds, cap
 def test_the_leakage_note_says_what_was_left_out_and_why():
     from types import SimpleNamespace
 
-    from polyir.experiments.report import leakage_note
+    from polyir.experiments.sweep_report import leakage_note
 
     leak = {"dropped_groups": 7, "dropped_pairs": 28, "groups_by_reason": {"passage": 7}}
     runs = [{"data": "synthetic", "leakage": leak}, {"data": "synthetic", "leakage": leak},

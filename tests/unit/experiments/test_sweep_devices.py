@@ -13,7 +13,7 @@ import pytest
 from polyir.errors import ConfigError
 from polyir.experiments.devices import DevicePlan, parse_devices
 from polyir.experiments.executors import local_executor, ray_executor, ray_gpus_per_run
-from polyir.experiments.sweep import executor_setup
+from polyir.experiments.sweep_driver import executor_setup
 
 RECORD = """import json, os, sys, time
 start = time.time(); time.sleep(0.3)

@@ -10,7 +10,7 @@ from polyir.experiments.record import write_record
 from polyir.experiments.run_dir import load_spec, write_spec
 from polyir.experiments.spec import parse_sweep
 from polyir.experiments.store import ResultsStore
-from polyir.experiments.sweep import collect, plan_sweep, run_commands, select_runs
+from polyir.experiments.sweep_driver import collect, plan_sweep, run_commands, select_runs
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_run_directory_in_use_is_left_alone(spec):
 
 def test_one_sweep_process_per_sweep_directory(spec):
     from polyir.dirlock import DirectoryInUse, DirectoryLock
-    from polyir.experiments.sweep import run_sweep
+    from polyir.experiments.sweep_driver import run_sweep
 
     with DirectoryLock(spec.out, "sweep directory"):
         with pytest.raises(DirectoryInUse, match="this sweep directory is in use"):

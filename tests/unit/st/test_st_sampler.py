@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("datasets", reason="the `st` extra (datasets, accelerate) is not installed")
 
-from polyir.data.collection import ParallelCollection  # noqa: E402
+from polyir.data.pairs.collection import ParallelCollection  # noqa: E402
 from polyir.errors import ConfigError, InputError  # noqa: E402
 from polyir.sampling import SamplerConfig, build_index, build_sampler, simulated_arrays  # noqa: E402
 from polyir.st import HybridBatchSampler, index_from_dataset, pairs_dataset  # noqa: E402
@@ -26,7 +26,7 @@ def make_pairs(seed: int = 0) -> list[Pair]:
 
 
 def polyir_index(pairs):
-    """The index polyir's own trainer builds (`polyir.train.data.load_training_data`)."""
+    """The index polyir's own trainer builds (`polyir.train.train_data.load_training_data`)."""
     c = ParallelCollection.from_pairs(pairs)
     return build_index(c.group_index, c.lang_index, c.dataset_index, languages=c.languages, datasets=c.datasets)
 

@@ -12,11 +12,11 @@ from trainfixtures import base_config, max_weight_difference, read_log, weights
 from polyir.errors import ConfigError
 from polyir.gradcache import cached_step, direct_step
 from polyir.losses import InfoNCE
-from polyir.model import Prompts
+from polyir.model_loading import Prompts
 from polyir.train import build_config, train
 from polyir.train.buckets import default_overhead, padded_tokens, plan_buckets
 from polyir.train.collate import BatchTexts, Bucketing, sub_batches
-from polyir.train.config import ModelConfig
+from polyir.train.train_config import ModelConfig
 from polyir.train.featurize import Featurizer
 from polyir.train.modeling import load_training_model
 

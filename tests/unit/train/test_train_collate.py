@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from polyir.model import Prompts, load_model
+from polyir.model_loading import Prompts, load_model
 from polyir.sampling import Batch
 from polyir.train.collate import BatchTexts, Bucketing, batch_texts, choose_negatives, mask_groups, sub_batches
 from polyir.train.featurize import Featurizer

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from polyir.config import from_dict
+from polyir.config_io import from_dict
 from polyir.errors import ConfigError
 from polyir.sampling import SamplerConfig
-from polyir.train.config import (DataSource, SamplingOptions, TrainConfig, build_config, load_train_config,
+from polyir.train.train_config import (DataSource, SamplingOptions, TrainConfig, build_config, load_train_config,
                                  metric_direction)
 
 CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs").glob("*.yaml"))
@@ -118,7 +118,7 @@ def test_resolved_config_is_plain_data():
 
 
 def test_a_pair_budget_gives_equal_data_across_batch_sizes():
-    from polyir.train.config import pair_budget_steps
+    from polyir.train.train_config import pair_budget_steps
 
     assert pair_budget_steps(None, 32) is None
     assert [pair_budget_steps(1000, b) for b in (32, 100, 128, 1000, 4096)] == [32, 10, 8, 1, 1]

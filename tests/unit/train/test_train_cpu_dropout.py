@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from polyir.model import load_model
+from polyir.model_loading import load_model
 from polyir.train.cpu_dropout import ATTENTION_NAME, CPUDropout, fast_dropout, install, keep_mask
 
 

@@ -15,7 +15,7 @@ from trainfixtures import base_config, max_weight_difference, read_log, weights
 from polyir.train import build_config, train
 from polyir.train.checkpoint import restore_rng_states, rng_states
 from polyir.train.collate import SubBatch
-from polyir.train.config import ModelConfig
+from polyir.train.train_config import ModelConfig
 from polyir.train.modeling import load_training_model
 from polyir.train.setup import encoder
 

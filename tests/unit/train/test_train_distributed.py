@@ -9,10 +9,10 @@ import pytest
 import torch
 from trainfixtures import base_config, max_weight_difference, read_log, weights
 
-from polyir.data.pair_files import write_pairs
+from polyir.data.pairs.pair_files import write_pairs
 from polyir.train import build_config, train
-from polyir.train.data import read_source
-from polyir.train.config import DataSource
+from polyir.train.train_data import read_source
+from polyir.train.train_config import DataSource
 
 # (optim, runtime) settings: the default (length buckets on), many small buckets (ranks then make
 # different numbers of forward passes), and the unbucketed step

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from polyir.model import Prompts
-from polyir.train.config import ModelConfig, OptimConfig
+from polyir.model_loading import Prompts
+from polyir.train.train_config import ModelConfig, OptimConfig
 from polyir.train.embedding_grad import EmbeddingGradBuffer
 from polyir.train.featurize import Featurizer
 from polyir.train.modeling import hf_model, load_training_model

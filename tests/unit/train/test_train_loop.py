@@ -7,7 +7,7 @@ import pytest
 import torch
 from trainfixtures import base_config, max_weight_difference, read_log, weights
 
-from polyir.data.pair_files import write_pairs
+from polyir.data.pairs.pair_files import write_pairs
 from polyir.errors import ConfigError
 from polyir.train import build_config, train
 from polyir.types import Pair

@@ -7,7 +7,7 @@ import torch
 
 from polyir.encode import encode
 from polyir.errors import ConfigError
-from polyir.train.config import ModelConfig
+from polyir.train.train_config import ModelConfig
 from polyir.train.modeling import count_parameters, freeze_unused_parameters, hf_model, load_training_model, save_model
 
 TEXTS = ["Na Nete zasagaz bozosi?", "Godonu zototo Nete bozosi Nizafo.", "ke la mu"]

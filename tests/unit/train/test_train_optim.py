@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from polyir.train.config import OptimConfig
+from polyir.train.train_config import OptimConfig
 from polyir.train.optim import build_optimizer, build_scheduler, lr_factor, parameter_groups, warmup_steps
 
 

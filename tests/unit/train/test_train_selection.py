@@ -10,8 +10,8 @@ from trainfixtures import base_config, read_log
 
 from polyir.errors import ConfigError, InputError
 from polyir.train import build_config, train
-from polyir.train.config import DataConfig, LoggingConfig
-from polyir.train.data import load_training_data
+from polyir.train.train_config import DataConfig, LoggingConfig
+from polyir.train.train_data import load_training_data
 from polyir.train.logging import RunLogger
 from polyir.train.summary import Selection
 

@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from polyir.config import to_dict
+from polyir.config_io import to_dict
 
 
 def make_synthetic(out: Path, *, languages: int = 3, groups: int = 300, eval_questions: int = 60, seed: int = 0) -> Path:
-    from polyir.data.synthetic import generate_synthetic
+    from polyir.data.synthetic.synthetic_generator import generate_synthetic
 
     generate_synthetic(out, n_languages=languages, n_groups=groups, n_eval_questions=eval_questions, seed=seed)
     return out

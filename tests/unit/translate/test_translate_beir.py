@@ -7,7 +7,7 @@ import pytest
 
 from beir_fixtures import write_beir
 from polyir.data import load_beir
-from polyir.data.sentences import split_sentences
+from polyir.data.evalsets.sentences import split_sentences
 from polyir.errors import ConfigError, InputError
 from polyir.translate.backends import ModelChoice, TranslatorPool
 from polyir.translate.beir_pipeline import BeirTranslateOptions, translate_beir

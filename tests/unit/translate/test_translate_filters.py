@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from polyir.data.pair_files import iter_pairs
+from polyir.data.pairs.pair_files import iter_pairs
 from polyir.translate.filter_pairs import FilterReport, filter_pair, filter_pair_file
 from polyir.translate.filters import FilterConfig, TranslationFilter, longest_loop
 from polyir.translate.langid import LanguageIdentifier

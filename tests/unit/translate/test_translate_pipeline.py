@@ -3,12 +3,12 @@ from dataclasses import replace
 
 import pytest
 
-from polyir.data.pair_files import iter_pairs, pair_from_record
+from polyir.data.pairs.pair_files import iter_pairs, pair_from_record
 from polyir.errors import ConfigError, InputError
 from polyir.translate.backends import ModelChoice, TranslatorPool
 from polyir.translate.cache import TranslationCache
 from polyir.translate.filters import FilterConfig
-from polyir.translate.pipeline import TranslateOptions, translate_file
+from polyir.translate.pairs_pipeline import TranslateOptions, translate_file
 from polyir.translate.segments import Segmenter
 
 from translate_fixtures import TOY_DECODING, toy_records, write_records
