@@ -115,10 +115,10 @@ def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_si
     import numpy as np
     import torch
 
-    from polyir.data.beir import read_beir_queries
+    from polyir.data.evalsets.beir_reader import read_beir_queries
     from polyir.encode import encode
     from polyir.evaluate.streamed import EncodedCorpus, count_passages, encode_corpus, run_metrics, search_corpus
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
 
     torch.set_num_threads(threads)
     if "faiss" in backends:

@@ -105,7 +105,7 @@ def run(model_path: str | Path, texts: list[str], batch_size: int, *, repeats: i
     from polyir.embcache import EmbeddingCache
     from polyir.encode import EncodeStats, encode
     from polyir.fingerprint import directory_digest
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
 
     torch.set_num_threads(threads)
     texts = list(dict.fromkeys(texts))

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     from polyir.embcache import EmbeddingCache
     from polyir.encode import EncodeStats
     from polyir.evaluate import evaluate_embeddings
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
 
     rset = load_lareqa(args.data)
     model = load_model(args.model, device="cpu")

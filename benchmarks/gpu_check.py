@@ -131,9 +131,9 @@ def child_train_st(job: dict) -> dict:
 
 
 def child_evaluation(job: dict) -> dict:
-    from polyir.evaluate.pipeline import EvalData, EvalOptions, evaluate_model, load_eval_set, write_metrics
+    from polyir.evaluate.eval_pipeline import EvalData, EvalOptions, evaluate_model, load_eval_set, write_metrics
     from polyir.experiments.record import evaluation_rows
-    from polyir.model import load_model
+    from polyir.model_loading import load_model
     from polyir.stages import StageClock
 
     import torch
@@ -187,8 +187,8 @@ def _train_result(times: list[float], job: dict) -> dict:
 
 
 def _read_pairs(source: str):
-    from polyir.train.config import DataConfig
-    from polyir.train.data import load_training_data
+    from polyir.train.train_config import DataConfig
+    from polyir.train.train_data import load_training_data
 
     return load_training_data(DataConfig(sources=(source,))).collection.pairs
 
@@ -309,7 +309,7 @@ def prepare(args, work: Path) -> dict:
 def _synthetic(work: Path, *, tiny: bool) -> Path:
     """Generated data: tiny, or 4 languages x 3,000 groups (24,000 distinct texts: the
     encoding comparison takes 12,000 of them, as the reference did)."""
-    from polyir.data.synthetic import generate_synthetic
+    from polyir.data.synthetic.synthetic_generator import generate_synthetic
 
     sizes = {"n_languages": 3, "n_groups": 200, "n_eval_questions": 30} if tiny else {"n_groups": 3000}
     generate_synthetic(work / "synthetic", **sizes)

@@ -70,10 +70,10 @@ def child(mode: str, lang: str, path: str, out: str) -> None:
 
     sys.path.insert(0, str(ROOT / "src"))
     os.environ["POLYIR_QUIET"] = "1"
-    from polyir.data.importers.squad import _Paragraph, _paragraph_pairs, iter_squad_pairs
-    from polyir.data.importers.common import Skipper
-    from polyir.data.pair_files import write_pairs
-    from polyir.data.sources import Source
+    from polyir.data.pairs.importers.squad_import import _Paragraph, _paragraph_pairs, iter_squad_pairs
+    from polyir.data.pairs.importers.import_common import Skipper
+    from polyir.data.pairs.pair_files import write_pairs
+    from polyir.data.pairs.sources import Source
 
     start = time.perf_counter()
     if mode == "polyir":

@@ -30,7 +30,7 @@ sys.exit(main(sys.argv[2:]))
 
 
 def prepare(out: Path, megabytes: float) -> tuple[Path, Path]:
-    from polyir.data.synthetic import generate_synthetic
+    from polyir.data.synthetic.synthetic_generator import generate_synthetic
     from polyir.modelinit import init_model
 
     generate_synthetic(out / "syn", n_languages=3, n_groups=200, n_eval_questions=40, seed=0)

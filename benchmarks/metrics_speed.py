@@ -11,7 +11,7 @@ sizes, synthetic embeddings whose answers score high but not always first), then
 * one plain fp32 product of the same size (`q @ c.T`), the floor;
 * pytrec_eval on depth-1000 runs of every setting: building its input dicts and
   `RelevanceEvaluator(...).evaluate()`, timed separately.  The top-1000 lists themselves are
-  produced beforehand by `polyir.search.search` and not counted.
+  produced beforehand by `polyir.evaluate.search.topk_search.search` and not counted.
 
 It asserts that polyir with ``depth=1000`` equals pytrec_eval on every query of every
 setting (to 1e-6), and prints a markdown table.  `run(rset, query_emb, cand_emb)` is the
@@ -105,7 +105,7 @@ def _pytrec_setting(rset, qe, ce, qlang, pool, trec_names, run_lists):
 
 def run(rset, query_emb, cand_emb, *, repeats: int = 2, check: bool = True) -> dict[str, float]:
     """Time polyir and pytrec_eval on every setting of ``rset``; assert equal values."""
-    from polyir.search import search
+    from polyir.evaluate.search.topk_search import search
 
     os.environ.setdefault("POLYIR_QUIET", "1")
     polyir_s, result = _time_polyir(rset, query_emb, cand_emb, repeats)

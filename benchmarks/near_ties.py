@@ -18,7 +18,7 @@ def run(rset, query_emb, cand_emb, *, block: int = 1000) -> dict[str, float]:
     import torch
 
     from polyir.evaluate.scoring import build_layout
-    from polyir.exact_scores import REDUCED_INPUT_UNIT, ScoreVectors, canonical_scores, product_error_unit
+    from polyir.evaluate.search.exact_scores import REDUCED_INPUT_UNIT, ScoreVectors, canonical_scores, product_error_unit
 
     layout = build_layout(rset)
     cands = np.ascontiguousarray(np.asarray(cand_emb, np.float32)[layout.cand_order])

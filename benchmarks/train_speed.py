@@ -81,8 +81,8 @@ def child_polyir(args) -> dict:
 def batch_pairs(data: str, batch_size: int, steps: int) -> tuple[list[str], list[str]]:
     """The (query, positive) texts of polyir's first ``steps`` hybrid batches, in order."""
     from polyir.sampling import SamplerConfig, build_sampler
-    from polyir.train.config import DataConfig
-    from polyir.train.data import load_training_data
+    from polyir.train.train_config import DataConfig
+    from polyir.train.train_data import load_training_data
 
     data = load_training_data(DataConfig(sources=(f"syn={data}",)))
     sampler = build_sampler(SamplerConfig("hybrid", batch_size), data.index)
@@ -109,8 +109,8 @@ def child_st_polyir(args) -> dict:
     """SentenceTransformerTrainer + polyir's sampler, pairing collator and masked InfoNCE (polyir.st):
     the very batches polyir's own trainer draws (hybrid, α 0.5, seed 0)."""
     from polyir.st import HybridBatchSampler, HybridDataCollator, MaskedInfoNCELoss, pairs_dataset
-    from polyir.train.config import DataConfig
-    from polyir.train.data import load_training_data
+    from polyir.train.train_config import DataConfig
+    from polyir.train.train_data import load_training_data
 
     pairs = load_training_data(DataConfig(sources=(f"syn={args.data}",))).collection.pairs
     return _st_trainer(args, pairs_dataset(pairs), lambda model: MaskedInfoNCELoss(model, temperature=0.05),
@@ -154,9 +154,9 @@ def child_breakdown(args) -> dict:
     tokens of each way of cutting the batch into forward passes (mean per step)."""
     import torch
 
-    from polyir.model import Prompts
+    from polyir.model_loading import Prompts
     from polyir.train.collate import BatchTexts, Bucketing, sub_batches
-    from polyir.train.config import ModelConfig, OptimConfig
+    from polyir.train.train_config import ModelConfig, OptimConfig
     from polyir.train.embedding_grad import EmbeddingGradBuffer
     from polyir.train.featurize import Featurizer
     from polyir.train.modeling import load_training_model
@@ -254,7 +254,7 @@ def spawn(kind: str, model: str, data: str, args, **overrides) -> dict:
 
 
 def prepare(root: Path) -> tuple[Path, Path]:
-    from polyir.data.synthetic import generate_synthetic
+    from polyir.data.synthetic.synthetic_generator import generate_synthetic
     from polyir.modelinit import init_model
 
     generate_synthetic(root / "syn")

@@ -41,7 +41,7 @@ NLLB_600M = dict(vocab_size=256206, d_model=1024, encoder_layers=12, decoder_lay
 
 
 def corpus_shape(beir: Path, lang: str, limit: int | None) -> dict:
-    from polyir.data.sentences import split_sentences
+    from polyir.data.evalsets.sentences import split_sentences
     from polyir.io import iter_jsonl
 
     passages, sentences = 0, []

@@ -36,7 +36,7 @@ def timed_run(src: Path, out: Path, cache_path: Path, args) -> tuple[float, obje
     from polyir.translate.backends import DecodingSettings, ModelChoice, TranslatorPool
     from polyir.translate.cache import TranslationCache
     from polyir.translate.filters import FilterConfig
-    from polyir.translate.pipeline import TranslateOptions, translate_file
+    from polyir.translate.pairs_pipeline import TranslateOptions, translate_file
 
     settings = DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
                                 device=args.device, dtype=args.dtype)

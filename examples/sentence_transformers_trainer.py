@@ -21,8 +21,8 @@ from sentence_transformers import SentenceTransformer, SentenceTransformerTraine
 from polyir.data import generate_synthetic
 from polyir.modelinit import init_model
 from polyir.st import BatchCompositionCallback, HybridBatchSampler, HybridDataCollator, MaskedInfoNCELoss, pairs_dataset
-from polyir.train.config import DataConfig
-from polyir.train.data import load_training_data
+from polyir.train.train_config import DataConfig
+from polyir.train.train_data import load_training_data
 
 
 def main() -> None:
