@@ -158,7 +158,7 @@ def child_breakdown(args) -> dict:
     from polyir.train.collate import BatchTexts, Bucketing, sub_batches
     from polyir.train.train_config import ModelConfig, OptimConfig
     from polyir.train.embedding_grad import EmbeddingGradBuffer
-    from polyir.train.featurize import Featurizer
+    from polyir.featurize import Featurizer
     from polyir.train.modeling import load_training_model
     from polyir.train.optim import build_optimizer, parameter_groups
     from polyir.train.setup import _hidden_size

@@ -4,7 +4,7 @@
 then its forward) so that it can
 
 * tokenise each text once (`polyir.encode_loop`, with the training loop's
-  `polyir.train.featurize.Featurizer`: ids checked against ``preprocess``, chunks
+  `polyir.featurize.Featurizer`: ids checked against ``preprocess``, chunks
   tokenised in parallel threads), sort by **token** length
   (SentenceTransformer sorts by character count), which packs batches with less padding,
   and optionally cap each batch by a token budget;

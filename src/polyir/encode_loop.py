@@ -16,7 +16,7 @@ import numpy as np
 
 from .model_loading import Prompts
 from .prefetch import prefetched
-from .train.featurize import Featurizer
+from .featurize import Featurizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -225,7 +225,7 @@ def test_each_text_is_tokenised_once(tiny, monkeypatch):
 
 def test_parallel_tokenisation_gives_the_same_ids(tiny, texts):
     from polyir.model_loading import Prompts
-    from polyir.train.featurize import Featurizer
+    from polyir.featurize import Featurizer
 
     many = [f"{t} {i}" for i, t in enumerate(texts * 6)]
     serial, threaded = Featurizer(tiny.module, Prompts("q: ", "p: ")), Featurizer(tiny.module, Prompts("q: ", "p: "))

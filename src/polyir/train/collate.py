@@ -14,7 +14,7 @@ import torch
 
 from ..types import Pair
 from .buckets import plan_buckets
-from .featurize import Featurizer
+from ..featurize import Featurizer
 
 if TYPE_CHECKING:
     from ..sampling import Batch

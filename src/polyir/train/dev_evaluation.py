@@ -26,7 +26,7 @@ from ..types import Pair, RetrievalSet, candidate_text
 from .collate import mask_groups
 from .train_config import DataSource, EvalConfig
 from .train_data import read_source
-from .featurize import Featurizer
+from ..featurize import Featurizer
 
 log = logging.getLogger(__name__)
 RETRIEVAL_MEASURES = ("AP", "R@1", "R@10")

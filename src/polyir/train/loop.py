@@ -34,7 +34,7 @@ from .train_config import AUTO_UPFRONT_PAIRS, TrainConfig
 from .train_data import load_training_data
 from .embedding_grad import EmbeddingGradBuffer
 from .dev_evaluation import evaluate_model, load_dev_sets
-from .featurize import Featurizer
+from ..featurize import Featurizer
 from .logging import RunLogger
 from .model_card import card_files, set_card_data, training_card, write_model_card
 from .modeling import count_parameters, load_training_model, save_model

@@ -19,7 +19,7 @@ from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
 from .train_config import TrainConfig, pair_budget_steps
 from .cpu_dropout import install as install_cpu_dropout
-from .featurize import Featurizer
+from ..featurize import Featurizer
 from .modeling import freeze_unused_parameters, hf_model
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from polyir.train import build_config, train
 from polyir.train.buckets import default_overhead, padded_tokens, plan_buckets
 from polyir.train.collate import BatchTexts, Bucketing, sub_batches
 from polyir.train.train_config import ModelConfig
-from polyir.train.featurize import Featurizer
+from polyir.featurize import Featurizer
 from polyir.train.modeling import load_training_model
 
 

@@ -8,7 +8,7 @@ import torch
 from polyir.model_loading import Prompts, load_model
 from polyir.sampling import Batch
 from polyir.train.collate import BatchTexts, Bucketing, batch_texts, choose_negatives, mask_groups, sub_batches
-from polyir.train.featurize import Featurizer
+from polyir.featurize import Featurizer
 from polyir.types import Pair
 
 TEXTS = ["Na Nete zasagaz bozosi?", "a", "Godonu zototo Nete bozosi Nizafo ke la mu ri so ta", "a",

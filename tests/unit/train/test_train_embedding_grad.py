@@ -6,7 +6,7 @@ import torch
 from polyir.model_loading import Prompts
 from polyir.train.train_config import ModelConfig, OptimConfig
 from polyir.train.embedding_grad import EmbeddingGradBuffer
-from polyir.train.featurize import Featurizer
+from polyir.featurize import Featurizer
 from polyir.train.modeling import hf_model, load_training_model
 from polyir.train.optim import build_optimizer
 

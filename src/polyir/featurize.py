@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..model_loading import Prompts
-from ..textclip import clip_texts
+from .model_loading import Prompts
+from .textclip import clip_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
