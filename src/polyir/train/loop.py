@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -25,15 +26,16 @@ from ..errors import ConfigError, TrainingError
 from ..gradcache import cached_step, direct_step
 from ..io import atomic_write_json, atomic_write_text, output_directory, read_json
 from ..losses import InfoNCE
-from ..model_loading import resolve_prompts
+from ..model_loading import Prompts, resolve_prompts
 from ..progress import progress as progress_bar
+from ..sampling import BatchSampler
 from ..stages import StageClock
-from .checkpoint import latest_checkpoint, save_checkpoint
-from .collate import batch_texts, sub_batches
+from .checkpoint import Checkpoint, latest_checkpoint, save_checkpoint
+from .collate import Bucketing, batch_texts, sub_batches
 from .train_config import AUTO_UPFRONT_PAIRS, TrainConfig
-from .train_data import load_training_data
+from .train_data import TrainingData, load_training_data
 from .embedding_grad import EmbeddingGradBuffer
-from .dev_evaluation import evaluate_model, load_dev_sets
+from .dev_evaluation import DevSets, evaluate_model, load_dev_sets
 from ..featurize import Featurizer
 from .logging import RunLogger
 from .model_card import card_files, set_card_data, training_card, write_model_card
@@ -88,52 +90,150 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
 
 def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, resume: bool, progress: bool,
            callback: Callable[[StepInfo], bool | None] | None) -> TrainSummary:
+    """The table of contents: prepare the run, take the steps (each followed by log / evaluate /
+    checkpoint), finish (final model, cards, summary)."""
     clock = StageClock("train")
     checkpoint = latest_checkpoint(out) if resume else None
+    finished = _finished_before(config, out, checkpoint, resume=resume)
+    if finished is not None:  # resuming a run that already ended: nothing to do
+        return finished
+    set_runtime(config)
+    clock.mark("setup")
+    run = _prepare(config, out, ctx, checkpoint, clock)
+    state = _LoopState(step=run.start_step)
+    if run.dev is not None and config.eval.at_start and state.step == 0 and _evaluate(run, 0):
+        state.stopped = "early_stopping"
+    clock.mark("evaluate at start")
+    _take_steps(run, state, progress=progress, callback=callback)
+    clock.mark("steps")
+    return _finish(run, state, clock, started)
+
+
+@dataclass(frozen=True)
+class GlobalBatchLoss:
+    """InfoNCE over the global batch: this rank's embeddings, gathered with their gradient from
+    every rank (built once; `_one_step` binds each step's plan and mask groups)."""
+
+    loss: InfoNCE
+    ctx: DistContext
+    hard_negatives: int
+
+    def __call__(self, embeddings: torch.Tensor, *, plan, groups: torch.Tensor | None) -> object:
+        q, p, negatives = plan.split(embeddings)
+        if self.ctx.is_distributed:
+            q, p = self.ctx.all_gather_with_grad(q), self.ctx.all_gather_with_grad(p)
+            if self.hard_negatives:
+                empty = q.new_zeros((0, q.shape[1]))
+                negatives = self.ctx.all_gather_with_grad(negatives if negatives is not None else empty)
+        if negatives is not None and negatives.shape[0] == 0:
+            negatives = None
+        return self.loss(q, p, groups, negatives)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What `_prepare` builds and every later stage reads."""
+
+    config: TrainConfig
+    out: Path
+    ctx: DistContext
+    checkpoint: Checkpoint | None
+    data: TrainingData
+    sampler: BatchSampler
+    total_steps: int
+    module: torch.nn.Module
+    model: torch.nn.Module  # ``module``, wrapped in DDP when distributed
+    prompts: Prompts
+    featurizer: Featurizer
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    trainable: list[torch.nn.Parameter]
+    passes: Bucketing
+    loss: InfoNCE
+    batch_loss: GlobalBatchLoss
+    selection: Selection
+    logger: RunLogger
+    dev: DevSets | None
+    start_step: int
+
+    @property
+    def masking(self) -> bool:
+        return self.config.loss.mask_same_group or self.config.loss.mask_same_positive
+
+
+@dataclass
+class _LoopState:
+    """What changes from step to step."""
+
+    step: int
+    stopped: str = "completed"
+    steps_this_call: int = 0
+    train_seconds: float = 0.0
+    boundary: dict | None = None  # sampler state after the last completed step
+
+    def pairs_per_second(self, batch_size: int) -> float:
+        return self.steps_this_call * batch_size / max(self.train_seconds, 1e-9)
+
+
+def _finished_before(config: TrainConfig, out: Path, checkpoint: Checkpoint | None, *,
+                     resume: bool) -> TrainSummary | None:
+    """The summary of a resumed run that already ended (None: there is work to do)."""
     check_resumable(out, config, resume=resume)
     finished = finished_run(out) if resume else None
-    if finished is not None:  # resuming a run that already ended: nothing to do
+    if finished is not None:
         log.info("%s: the run already ended (%s at step %d)", out, finished.stopped, finished.steps)
         return finished
     if resume and checkpoint is None and (out / "config.yaml").exists():
         log.warning("%s: no checkpoint to resume from; starting from step 0", out)
-    set_runtime(config)
-    clock.mark("setup")
+    return None
 
-    # ---- data and sampler: every rank draws the same global batches and keeps its slice
+
+def _prepare(config: TrainConfig, out: Path, ctx: DistContext, checkpoint: Checkpoint | None,
+             clock: StageClock) -> _Run:
+    """Data and sampler (every rank draws the same global batches and keeps its slice), model and
+    tokens, optimizer and loss, the restored state, logging and the dev sets."""
     data = load_training_data(config.data, dev=config.eval.dev)
-    pairs = data.collection.pairs
     sampler, total_steps = make_sampler(config, data.index, ctx)
     clock.mark("load data")
-
-    # ---- model, collate, optimizer, loss
-    loaded = load_training_model(config.model, device=str(ctx.device),
-                                 source=checkpoint.model_dir if checkpoint else None)
-    module = loaded.module
+    module = load_training_model(config.model, device=str(ctx.device),
+                                 source=checkpoint.model_dir if checkpoint else None).module
     fast_dropout(config, module, ctx.device)
     clock.mark("load model")
     prompts = resolve_prompts(config.model.prompts, module)
+    featurizer = _featurizer(config, module, prompts, data.collection.pairs)
+    clock.mark("tokenize")
+    freeze_unused(module, featurizer, data.collection.pairs[0], ctx.device)
+    optimizer = build_optimizer(module, config.optim)
+    trainable = [p for group in optimizer.param_groups for p in group["params"]]
+    scheduler = build_scheduler(optimizer, config.optim, total_steps)
+    model = wrap(module, ctx)
+    passes = bucketing(config, module, ctx.device)
+    loss = InfoNCE(temperature=config.loss.temperature, symmetric_weight=config.loss.symmetric_weight,
+                   mask_same_group=config.loss.mask_same_group or config.loss.mask_same_positive)
+    selection = Selection(config.eval.metric, config.eval.patience)
+    step = restore(checkpoint, optimizer=optimizer, scheduler=scheduler, sampler=sampler,
+                   selection=selection) if checkpoint else 0
+    logger = _start_log(config, out, ctx, checkpoint, step, sampler, total_steps, module, data)
+    dev = load_dev_sets(config.eval) if config.eval.enabled else None
+    clock.mark("prepare")
+    return _Run(config, out, ctx, checkpoint, data, sampler, total_steps, module, model, prompts, featurizer,
+                optimizer, scheduler, trainable, passes, loss, GlobalBatchLoss(loss, ctx, config.data.hard_negatives),
+                selection, logger, dev, step)
+
+
+def _featurizer(config: TrainConfig, module, prompts, pairs) -> Featurizer:
     featurizer = Featurizer(module, prompts, max_query_length=config.model.max_query_length,
                             max_passage_length=config.model.max_passage_length,
                             cache=config.data.token_cache != "off")
     if config.data.token_cache == "upfront" or (config.data.token_cache == "auto"
                                                  and len(pairs) <= AUTO_UPFRONT_PAIRS):
         tokenize_upfront(featurizer, pairs, with_negatives=config.data.hard_negatives > 0)
-    clock.mark("tokenize")
-    freeze_unused(module, featurizer, pairs[0], ctx.device)
-    optimizer = build_optimizer(module, config.optim)
-    trainable = [p for group in optimizer.param_groups for p in group["params"]]
-    scheduler = build_scheduler(optimizer, config.optim, total_steps)
-    model = wrap(module, ctx)
-    passes = bucketing(config, module, ctx.device)
-    masking = config.loss.mask_same_group or config.loss.mask_same_positive
-    loss = InfoNCE(temperature=config.loss.temperature, symmetric_weight=config.loss.symmetric_weight,
-                   mask_same_group=masking)
-    selection = Selection(config.eval.metric, config.eval.patience)
-    step = restore(checkpoint, optimizer=optimizer, scheduler=scheduler, sampler=sampler,
-                   selection=selection) if checkpoint else 0
+    return featurizer
 
-    # ---- logging and evaluation
+
+def _start_log(config: TrainConfig, out: Path, ctx: DistContext, checkpoint: Checkpoint | None, step: int, sampler,
+               total_steps: int, module, data) -> RunLogger:
+    """The run's logger; rank 0 writes the resolved ``config.yaml`` and the start (or resume) record."""
     logger = RunLogger(out, config.logging, enabled=ctx.is_main, resume_step=step if checkpoint else None)
     if ctx.is_main:
         atomic_write_text(out / "config.yaml", config.to_yaml())
@@ -141,128 +241,136 @@ def _train(config: TrainConfig, out: Path, ctx: DistContext, started: float, *, 
         logger.log("resume" if checkpoint else "start", step, {
             "total_steps": total_steps, "batches_per_epoch": len(sampler), "world_size": ctx.world_size,
             **count_parameters(module), "data": data.describe()})
-    dev = load_dev_sets(config.eval) if config.eval.enabled else None
-    clock.mark("prepare")
+    return logger
 
-    def run_evaluation(at_step: int) -> bool:
-        """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
-        stop = False
-        if ctx.is_main:
-            metrics = evaluate_model(module, dev, config.eval, prompts=prompts, featurizer=featurizer, loss=loss,
-                                     batch_size=config.sampler.batch_size, device=ctx.device)
-            improved = selection.update(metrics, at_step)
-            logger.log("eval", at_step, {**metrics, "best": selection.best_value, "improved": improved})
-            if improved and config.checkpoint.save_best:
-                save_model(module, out / "best", config, extra_files={"best.json": _best_json(selection)})
-            stop = selection.should_stop
-        return bool(ctx.broadcast_object(stop))
 
-    stopped = "completed"
-    if dev is not None and config.eval.at_start and step == 0 and run_evaluation(0):
-        stopped = "early_stopping"
-    clock.mark("evaluate at start")
-
-    # ---- the loop
-    train_seconds, steps_this_call = 0.0, 0
-    batches_of_run = global_batches(sampler)
-    encode = encoder(model, ctx.device, config.runtime.precision)
-    embedding_grad = EmbeddingGradBuffer.attach(module, distributed=ctx.is_distributed)  # after DDP's wrap
-    boundary = sampler.state_dict()  # sampler state after the last completed step
-    bar = progress_bar(total=total_steps, initial=step, desc="train", unit="step",
-                       disable=None if (progress and ctx.is_main) else True)
+def _take_steps(run: _Run, state: _LoopState, *, progress: bool,
+                callback: Callable[[StepInfo], bool | None] | None) -> None:
+    """Steps until the budget is spent or the run stops; Ctrl-C checkpoints the last finished step."""
+    batches = global_batches(run.sampler)
+    encode = encoder(run.model, run.ctx.device, run.config.runtime.precision)
+    embedding_grad = EmbeddingGradBuffer.attach(run.module, distributed=run.ctx.is_distributed)  # after DDP's wrap
+    state.boundary = run.sampler.state_dict()
+    bar = progress_bar(total=run.total_steps, initial=state.step, desc="train", unit="step",
+                       disable=None if (progress and run.ctx.is_main) else True)
     try:
-        while step < total_steps and stopped == "completed":
+        while state.step < run.total_steps and state.stopped == "completed":
             tick = time.perf_counter()
-            seed_step(config.seed, step, ctx.rank)  # dropout masks: a function of (seed, step, rank)
-            batch = next(batches_of_run)
-            local = batch.slice(ctx.rank, ctx.world_size) if ctx.is_distributed else batch
-            texts = batch_texts(pairs, batch, local, hard_negatives=config.data.hard_negatives,
-                                mask_same_group=config.loss.mask_same_group,
-                                mask_same_positive=config.loss.mask_same_positive, seed=config.seed)
-            groups = texts.mask_groups.to(ctx.device) if masking else None
-            plan = sub_batches(featurizer, texts, config.optim.gradcache_chunk, ctx.device, passes)
-
-            def loss_fn(embeddings):
-                q, p, negatives = plan.split(embeddings)
-                if ctx.is_distributed:
-                    q, p = ctx.all_gather_with_grad(q), ctx.all_gather_with_grad(p)
-                    if config.data.hard_negatives:
-                        empty = q.new_zeros((0, q.shape[1]))
-                        negatives = ctx.all_gather_with_grad(negatives if negatives is not None else empty)
-                if negatives is not None and negatives.shape[0] == 0:
-                    negatives = None
-                return loss(q, p, groups, negatives)
-
-            if config.optim.gradcache_chunk:
-                no_sync = model.no_sync if ctx.is_distributed else None
-                result = cached_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
-            else:
-                result = direct_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale)
-            stats = {**result.output.as_floats(), **plan.stats()}
-            if not math.isfinite(stats["loss"]):
-                raise TrainingError(f"non-finite loss ({stats['loss']}) at step {step + 1}; stopped. "
-                                    f"Last good checkpoint: {_latest_text(out)}")
-            if config.optim.max_grad_norm is not None:
-                stats["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(trainable, config.optim.max_grad_norm))
-            stats["lr"] = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            if embedding_grad is not None:
-                embedding_grad.reset(full=not math.isfinite(stats.get("grad_norm", 0.0)))
-            step += 1
-            steps_this_call += 1
-            boundary = sampler.state_dict()
-            train_seconds += time.perf_counter() - tick
-            if result.replay_error is not None:
-                stats["replay_error"] = float(result.replay_error)
-            pairs_per_second = steps_this_call * config.sampler.batch_size / max(train_seconds, 1e-9)
-
-            if step % config.logging.every == 0 or step == total_steps:
-                shares = sampler.stats.summary()
-                logger.log("train", step, {**stats, "epoch": step / len(sampler), "kind": batch.kind,
-                                           "pairs_per_second": pairs_per_second, **shares})
-                bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{stats['lr']:.2e}",
-                                pairs_s=f"{pairs_per_second:.0f}", mono=f"{shares['share_batches_mono']:.2f}",
-                                refresh=False)
-            bar.update(1)
-            due = config.eval.every and step % config.eval.every == 0
-            if dev is not None and (due or step == total_steps) and run_evaluation(step):
-                stopped = "early_stopping"
-            if config.checkpoint.every and step % config.checkpoint.every == 0 and step < total_steps:
-                _checkpoint(out, step, module, optimizer, scheduler, boundary, selection, config, ctx, logger)
-            if callback is not None and callback(StepInfo(step, module, stats)):
-                stopped = "callback"
+            batch, stats = _one_step(run, encode, batches, state.step, embedding_grad)
+            state.step += 1
+            state.steps_this_call += 1
+            state.boundary = run.sampler.state_dict()
+            state.train_seconds += time.perf_counter() - tick
+            _after_step(run, state, batch, stats, bar, callback)
     except KeyboardInterrupt:
-        if steps_this_call:
-            _checkpoint(out, step, module, optimizer, scheduler, boundary, selection, config, ctx, logger)
+        if state.steps_this_call:
+            _checkpoint(run, state)
         raise
     finally:
         bar.close()
         if embedding_grad is not None:
             embedding_grad.detach()
 
-    # ---- the summary, the final model and the model cards
-    clock.mark("steps")
-    final = out / "final" if stopped != "callback" else None
-    best = out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
+
+def _one_step(run: _Run, encode, batches, step: int, embedding_grad) -> tuple[object, dict[str, float]]:
+    """Draw the global batch, encode this rank's slice, InfoNCE over the gathered batch (GradCache
+    or one plain backward), stop on a non-finite loss, clip, one optimizer step."""
+    config, ctx = run.config, run.ctx
+    seed_step(config.seed, step, ctx.rank)  # dropout masks: a function of (seed, step, rank)
+    batch = next(batches)
+    local = batch.slice(ctx.rank, ctx.world_size) if ctx.is_distributed else batch
+    texts = batch_texts(run.data.collection.pairs, batch, local, hard_negatives=config.data.hard_negatives,
+                        mask_same_group=config.loss.mask_same_group,
+                        mask_same_positive=config.loss.mask_same_positive, seed=config.seed)
+    groups = texts.mask_groups.to(ctx.device) if run.masking else None
+    plan = sub_batches(run.featurizer, texts, config.optim.gradcache_chunk, ctx.device, run.passes)
+    loss_fn = functools.partial(run.batch_loss, plan=plan, groups=groups)
+    if config.optim.gradcache_chunk:
+        no_sync = run.model.no_sync if ctx.is_distributed else None
+        result = cached_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale, no_sync=no_sync)
+    else:
+        result = direct_step(encode, [plan.batches], loss_fn, backward_scale=ctx.loss_scale)
+    stats = {**result.output.as_floats(), **plan.stats()}
+    if not math.isfinite(stats["loss"]):
+        raise TrainingError(f"non-finite loss ({stats['loss']}) at step {step + 1}; stopped. "
+                            f"Last good checkpoint: {_latest_text(run.out)}")
+    if config.optim.max_grad_norm is not None:
+        stats["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(run.trainable, config.optim.max_grad_norm))
+    stats["lr"] = run.scheduler.get_last_lr()[0]
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    if embedding_grad is not None:
+        embedding_grad.reset(full=not math.isfinite(stats.get("grad_norm", 0.0)))
+    if result.replay_error is not None:
+        stats["replay_error"] = float(result.replay_error)
+    return batch, stats
+
+
+def _after_step(run: _Run, state: _LoopState, batch, stats: dict[str, float], bar,
+                callback: Callable[[StepInfo], bool | None] | None) -> None:
+    """Log (every ``logging.every`` steps), evaluate (every ``eval.every``), checkpoint (every
+    ``checkpoint.every``), then ask the callback."""
+    config, step = run.config, state.step
+    if step % config.logging.every == 0 or step == run.total_steps:
+        _log_step(run, state, batch, stats, bar)
+    bar.update(1)
+    due = config.eval.every and step % config.eval.every == 0
+    if run.dev is not None and (due or step == run.total_steps) and _evaluate(run, step):
+        state.stopped = "early_stopping"
+    if config.checkpoint.every and step % config.checkpoint.every == 0 and step < run.total_steps:
+        _checkpoint(run, state)
+    if callback is not None and callback(StepInfo(step, run.module, stats)):
+        state.stopped = "callback"
+
+
+def _log_step(run: _Run, state: _LoopState, batch, stats: dict[str, float], bar) -> None:
+    pairs_per_second = state.pairs_per_second(run.config.sampler.batch_size)
+    shares = run.sampler.stats.summary()
+    run.logger.log("train", state.step, {**stats, "epoch": state.step / len(run.sampler), "kind": batch.kind,
+                                         "pairs_per_second": pairs_per_second, **shares})
+    bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{stats['lr']:.2e}", pairs_s=f"{pairs_per_second:.0f}",
+                    mono=f"{shares['share_batches_mono']:.2f}", refresh=False)
+
+
+def _evaluate(run: _Run, at_step: int) -> bool:
+    """Evaluate (rank 0), keep the best model; every rank learns whether to stop."""
+    stop = False
+    if run.ctx.is_main:
+        config, selection = run.config, run.selection
+        metrics = evaluate_model(run.module, run.dev, config.eval, prompts=run.prompts, featurizer=run.featurizer,
+                                 loss=run.loss, batch_size=config.sampler.batch_size, device=run.ctx.device)
+        improved = selection.update(metrics, at_step)
+        run.logger.log("eval", at_step, {**metrics, "best": selection.best_value, "improved": improved})
+        if improved and config.checkpoint.save_best:
+            save_model(run.module, run.out / "best", config, extra_files={"best.json": _best_json(selection)})
+        stop = selection.should_stop
+    return bool(run.ctx.broadcast_object(stop))
+
+
+def _finish(run: _Run, state: _LoopState, clock: StageClock, started: float) -> TrainSummary:
+    """The summary, the final model and the model cards (rank 0); every rank returns the summary."""
+    config, selection, sampler = run.config, run.selection, run.sampler
+    final = run.out / "final" if state.stopped != "callback" else None
+    best = run.out / "best" if selection.best_step is not None and config.checkpoint.save_best else None
     summary = TrainSummary(
-        out=out, final_model=final, best_model=best, steps=step, total_steps=total_steps,
-        batches_per_epoch=len(sampler), stopped=stopped, metric=selection.metric,
+        out=run.out, final_model=final, best_model=best, steps=state.step, total_steps=run.total_steps,
+        batches_per_epoch=len(sampler), stopped=state.stopped, metric=selection.metric,
         best_metric=selection.best_value, best_step=selection.best_step, last_metrics=selection.last_metrics,
-        sampling=sampler.stats.summary(), language_pairs=sampler.stats.pair_table(), data=data.describe(),
-        parameters=count_parameters(module), resumed_from=checkpoint.step if checkpoint else None,
-        seconds=time.perf_counter() - started, train_seconds=train_seconds,
-        pairs_per_second=steps_this_call * config.sampler.batch_size / train_seconds if train_seconds else 0.0)
-    if ctx.is_main:
-        _save_with_cards(module, config, summary, selection)
+        sampling=sampler.stats.summary(), language_pairs=sampler.stats.pair_table(), data=run.data.describe(),
+        parameters=count_parameters(run.module), resumed_from=run.checkpoint.step if run.checkpoint else None,
+        seconds=time.perf_counter() - started, train_seconds=state.train_seconds,
+        pairs_per_second=(state.steps_this_call * config.sampler.batch_size / state.train_seconds
+                          if state.train_seconds else 0.0))
+    if run.ctx.is_main:
+        _save_with_cards(run.module, config, summary, selection)
     clock.mark("save final model")
     summary = dataclasses.replace(summary, stage_seconds=clock.rounded())
-    if ctx.is_main:
-        atomic_write_json(out / "summary.json", summary.to_dict())
-        logger.log("stop" if stopped == "callback" else "end", step, {"stopped": stopped})
-    logger.close()
-    ctx.barrier()
+    if run.ctx.is_main:
+        atomic_write_json(run.out / "summary.json", summary.to_dict())
+        run.logger.log("stop" if state.stopped == "callback" else "end", state.step, {"stopped": state.stopped})
+    run.logger.close()
+    run.ctx.barrier()
     return summary
 
 
@@ -281,14 +389,14 @@ def _save_with_cards(module, config: TrainConfig, summary: TrainSummary, selecti
                                                            dev_metrics=best["metrics"], dev_step=best["step"]))
 
 
-def _checkpoint(out: Path, step: int, module, optimizer, scheduler, sampler_state: dict, selection: Selection,
-                config: TrainConfig, ctx: DistContext, logger: RunLogger) -> None:
-    if ctx.is_main:
-        state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "sampler": sampler_state,
-                 "progress": {"step": step, **selection.state_dict()}}
-        saved = save_checkpoint(out, step, module, state, config=config, keep_last=config.checkpoint.keep_last)
-        logger.log("checkpoint", step, {"path": str(saved.path)})
-    ctx.barrier()
+def _checkpoint(run: _Run, state: _LoopState) -> None:
+    if run.ctx.is_main:
+        state_dict = {"optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+                      "sampler": state.boundary, "progress": {"step": state.step, **run.selection.state_dict()}}
+        saved = save_checkpoint(run.out, state.step, run.module, state_dict, config=run.config,
+                                keep_last=run.config.checkpoint.keep_last)
+        run.logger.log("checkpoint", state.step, {"path": str(saved.path)})
+    run.ctx.barrier()
 
 
 def _best_json(selection: Selection) -> str:
