@@ -52,15 +52,16 @@ def load_dev_sets(config: EvalConfig) -> DevSets:
 
 
 def evaluate_model(module, dev: DevSets, config: EvalConfig, *, prompts: Prompts, featurizer: Featurizer,
-                   loss: InfoNCE, batch_size: int, device) -> dict[str, float]:
-    """All dev metrics of the current weights (flat ``name: value``)."""
+                   loss: InfoNCE, batch_size: int, device, chunk: int | None = None) -> dict[str, float]:
+    """All dev metrics of the current weights (flat ``name: value``); ``chunk``: texts per forward
+    pass of the dev loss (training's ``optim.gradcache_chunk``; None: a whole batch at once)."""
     metrics: dict[str, float] = {}
     if dev.retrieval is not None:
         metrics.update(retrieval_metrics(module, dev.retrieval, prompts=prompts, batch_size=config.batch_size,
                                          candidate_mode=config.candidate_text, precision=config.precision))
     if dev.loss_pairs:
         metrics["dev_loss"] = dev_loss(module, dev.loss_pairs, featurizer=featurizer, loss=loss,
-                                       batch_size=batch_size, device=device)
+                                       batch_size=batch_size, device=device, chunk=chunk)
     return metrics
 
 
@@ -81,32 +82,40 @@ def retrieval_metrics(module, rset: RetrievalSet, *, prompts: Prompts, batch_siz
 
 
 def dev_loss(module, pairs: Sequence[Pair], *, featurizer: Featurizer, loss: InfoNCE, batch_size: int,
-             device) -> float:
+             device, chunk: int | None = None) -> float:
     """Mean InfoNCE over consecutive batches of ``pairs`` (a last batch of one pair is skipped:
-    it has no negatives), weighted by batch size."""
+    it has no negatives), weighted by batch size.  The texts of a batch are encoded ``chunk`` at
+    a time, as training encodes them with GradCache (None: the whole batch in one forward pass),
+    so that a batch of 4096 never puts 4096 texts through the model at once."""
     total, count = 0.0, 0
     was_training = module.training
     module.eval()
     try:
         with torch.inference_mode():
             for start in range(0, len(pairs), batch_size):
-                chunk = pairs[start:start + batch_size]
-                if len(chunk) < 2:
+                batch = pairs[start:start + batch_size]
+                if len(batch) < 2:
                     continue
                 # masked as in training: same parallel group or same positive (the loss decides whether to mask)
-                groups = mask_groups(np.array([hash((p.dataset, p.group)) for p in chunk]),
-                                     [p.positive for p in chunk], len(chunk))
-                q = _embed(module, featurizer, [p.query for p in chunk], "query", device)
-                d = _embed(module, featurizer, [p.positive for p in chunk], "passage", device)
+                groups = mask_groups(np.array([hash((p.dataset, p.group)) for p in batch]),
+                                     [p.positive for p in batch], len(batch))
+                q = _embed(module, featurizer, [p.query for p in batch], "query", device, chunk)
+                d = _embed(module, featurizer, [p.positive for p in batch], "passage", device, chunk)
                 value = loss(q, d, torch.from_numpy(groups).to(q.device)).loss
-                total += float(value) * len(chunk)
-                count += len(chunk)
+                total += float(value) * len(batch)
+                count += len(batch)
     finally:
         module.train(was_training)
     return total / max(count, 1)
 
 
-def _embed(module, featurizer: Featurizer, texts: list[str], kind: str, device) -> torch.Tensor:
+def _embed(module, featurizer: Featurizer, texts: list[str], kind: str, device, chunk: int | None) -> torch.Tensor:
+    size = chunk or len(texts)
+    return torch.cat([_forward(module, featurizer, texts[start:start + size], kind, device)
+                      for start in range(0, len(texts), size)])
+
+
+def _forward(module, featurizer: Featurizer, texts: list[str], kind: str, device) -> torch.Tensor:
     from sentence_transformers.util import batch_to_device
 
     features = batch_to_device(featurizer.features(texts, kind), device)

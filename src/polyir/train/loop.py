@@ -339,7 +339,8 @@ def _evaluate(run: _Run, at_step: int) -> bool:
     if run.ctx.is_main:
         config, selection = run.config, run.selection
         metrics = evaluate_model(run.module, run.dev, config.eval, prompts=run.prompts, featurizer=run.featurizer,
-                                 loss=run.loss, batch_size=config.sampler.batch_size, device=run.ctx.device)
+                                 loss=run.loss, batch_size=config.sampler.batch_size, device=run.ctx.device,
+                                 chunk=config.optim.gradcache_chunk)
         improved = selection.update(metrics, at_step)
         run.logger.log("eval", at_step, {**metrics, "best": selection.best_value, "improved": improved})
         if improved and config.checkpoint.save_best:
