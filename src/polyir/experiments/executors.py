@@ -25,6 +25,8 @@ from .devices import DevicePlan, DeviceSlots, gpu_env
 from .run_dir import ERROR_FILE, LOG_FILE
 
 EXECUTORS = ("local", "ray")
+# driver settings a remote run keeps (Hugging Face cache and offline mode, tokenizer threads)
+REMOTE_PREFIXES = ("HF_", "HUGGINGFACE_", "TRANSFORMERS_", "TOKENIZERS_")
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,26 @@ def run_command(run_dir: str | Path, python: str | None = None) -> list[str]:
 
 
 def worker_env(threads: int | None = None) -> dict[str, str]:
-    """The environment of a run process: this polyir first on the path, and a thread count
-    when given (runs share the machine: ``--jobs N`` processes × ``threads`` each)."""
+    """The environment of a local run process: this one's, with this polyir first on the path,
+    and a thread count when given (runs share the machine: ``--jobs N`` processes × ``threads``)."""
     env = dict(os.environ)
     source_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([source_root, *filter(None, [env.get("PYTHONPATH")])])
-    if threads:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-            env[var] = str(threads)
-    return env
+    return {**env, **thread_env(threads)}
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+    return {name: str(threads) for name in names} if threads else {}
+
+
+def remote_env(threads: int | None = None) -> dict[str, str]:
+    """What a Ray task's run needs from the driver: the thread count and the Hugging Face
+    settings the user chose (cache, offline mode, token parallelism).  Nothing else of the
+    driver's environment (its paths, credentials) reaches a node, whose own environment applies;
+    polyir must be installed there (docs/experiments.md, "Executors")."""
+    chosen = {name: value for name, value in os.environ.items() if name.startswith(REMOTE_PREFIXES)}
+    return {**chosen, **thread_env(threads)}
 
 
 def execute_run(run_dir: str, cwd: str, env: dict[str, str] | None = None,
@@ -145,15 +158,16 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
     try:
         gpus = ray_gpus_per_run(gpus_per_run, ray.cluster_resources().get("GPU", 0.0))
-        remote = ray.remote(execute_ray_task).options(num_cpus=threads or 1, num_gpus=gpus, max_retries=0)
-        env = worker_env(threads)
+        # Ray sets these variables in the worker before the task runs (runtime_env "env_vars")
+        remote = ray.remote(execute_ray_task).options(num_cpus=threads or 1, num_gpus=gpus, max_retries=0,
+                                                      runtime_env={"env_vars": remote_env(threads)})
         pending = {}
         for run_dir in run_dirs:
             if on_start is not None:
                 on_start(run_dir)
             run_path = Path(run_dir).resolve()
             argv = command(run_path) if command is not None else None
-            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), env, argv, gpus)] = run_dir
+            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), argv, gpus)] = run_dir
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
@@ -164,13 +178,13 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
             ray.shutdown()
 
 
-def execute_ray_task(run_dir: str, cwd: str, env: dict[str, str], command: list[str] | None,
-                     gpus: float) -> RunResult:
-    """`execute_run` inside a Ray task: the run's process sees the GPUs Ray assigned to the task
-    (none when the task asked for none)."""
+def execute_ray_task(run_dir: str, cwd: str, command: list[str] | None, gpus: float) -> RunResult:
+    """`execute_run` inside a Ray task: the run's process gets the worker's environment (the
+    node's, plus `remote_env` through the task's runtime_env) and sees the GPUs Ray assigned to
+    the task (none when the task asked for none)."""
     import ray
 
-    return execute_run(run_dir, cwd, {**env, **gpu_env(ray.get_gpu_ids() if gpus else ())}, command)
+    return execute_run(run_dir, cwd, {**os.environ, **gpu_env(ray.get_gpu_ids() if gpus else ())}, command)
 
 
 def ray_gpus_per_run(requested: float | None, cluster_gpus: float) -> float:

@@ -130,3 +130,17 @@ def test_ray_runs_without_gpus_see_none(fake_gpu_ray, tmp_path):
     dirs = run_dirs(tmp_path, 2)
     assert all(r.ok for r in ray_executor(dirs, jobs=2, gpus_per_run=0, command=recording_command))
     assert [r["cuda"] for r in seen(dirs)] == ["", ""]
+
+
+def test_remote_runs_get_only_the_settings_they_need(monkeypatch):
+    from polyir.experiments.executors import remote_env
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/src")
+    monkeypatch.setenv("SOME_SECRET_TOKEN", "x")
+    env = remote_env(threads=2)
+    assert env["HF_HUB_OFFLINE"] == env["TRANSFORMERS_OFFLINE"] == "1"
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == env["NUMBA_NUM_THREADS"] == "2"
+    assert not {"PYTHONPATH", "SOME_SECRET_TOKEN", "PATH", "HOME"} & set(env)
+    assert "OMP_NUM_THREADS" not in remote_env(threads=None)
