@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         generate(corpus_dir, args.passages, min(args.queries, args.passages))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
                                                                       os.environ.get("PYTHONPATH")])),
-           "POLYIR_QUIET": "1", **({} if args.default_malloc else {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)})}
+           **({} if args.default_malloc else {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)})}
     child = subprocess.run([sys.executable, __file__, "--measure", *(argv if argv is not None else sys.argv[1:])],
                            env=env, check=False)
     return child.returncode

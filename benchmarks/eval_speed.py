@@ -24,7 +24,6 @@ cores); later runs read them back.  Prints a markdown table (paste into docs/ben
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -62,7 +61,9 @@ def main(argv=None) -> int:
     if not Path(args.data).is_dir():
         print(f"skipped: {args.data} not present", file=sys.stderr)
         return 0
-    os.environ.setdefault("POLYIR_QUIET", "1")
+    from polyir.progress import show_progress
+
+    show_progress(False)  # as `polyir -q`
     import torch
 
     torch.set_num_threads(args.threads)

@@ -224,7 +224,7 @@ def spawn(kind: str, job: dict, budget: Budget, timeout: float) -> dict:
     limit = min(timeout, budget.left())
     if limit < 20:
         return {"status": "skipped", "reason": "time budget spent"}
-    env = {**os.environ, "POLYIR_QUIET": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
     try:
         done = subprocess.run([sys.executable, __file__, "--child", kind, "--job", json.dumps(job)], env=env,
@@ -240,7 +240,7 @@ def cuda_tests(budget: Budget, paths: list[str]) -> dict:
     limit = min(300.0, budget.left() - 200)  # leave room for the measurements
     if limit < 30:
         return {"status": "skipped", "reason": "time budget spent"}
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "POLYIR_QUIET": "1",
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
     # a test module that cannot be imported (a package the machine lacks) is reported, not fatal
     command = [sys.executable, "-m", "pytest", "-m", "cuda", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",

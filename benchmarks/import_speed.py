@@ -69,7 +69,9 @@ def child(mode: str, lang: str, path: str, out: str) -> None:
     import resource
 
     sys.path.insert(0, str(ROOT / "src"))
-    os.environ["POLYIR_QUIET"] = "1"
+    from polyir.progress import show_progress
+
+    show_progress(False)  # as `polyir -q`
     from polyir.data.pairs.importers.squad_import import _Paragraph, _paragraph_pairs, iter_squad_pairs
     from polyir.data.pairs.importers.import_common import Skipper
     from polyir.data.pairs.pair_files import write_pairs

@@ -20,7 +20,6 @@ reusable entry point (e.g. for real XQuAD-R embeddings).
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from statistics import median
 
@@ -107,7 +106,9 @@ def run(rset, query_emb, cand_emb, *, repeats: int = 2, check: bool = True) -> d
     """Time polyir and pytrec_eval on every setting of ``rset``; assert equal values."""
     from polyir.evaluate.search.topk_search import search
 
-    os.environ.setdefault("POLYIR_QUIET", "1")
+    from polyir.progress import show_progress
+
+    show_progress(False)  # as `polyir -q`
     polyir_s, result = _time_polyir(rset, query_emb, cand_emb, repeats)
     matmul_s = _time_matmul(np.ascontiguousarray(query_emb, np.float32), np.ascontiguousarray(cand_emb, np.float32),
                             repeats)

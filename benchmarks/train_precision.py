@@ -70,7 +70,7 @@ def spawn(args, variant: str) -> dict:
     for key in ("model", "data", "steps", "warmup", "batch_size", "threads", "query_length", "passage_length"):
         argv += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     argv += ["--freeze-embeddings"] if args.freeze_embeddings else []
-    env = {**os.environ, "POLYIR_QUIET": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{variant} failed:\n{done.stderr[-3000:]}")

@@ -246,7 +246,7 @@ def spawn(kind: str, model: str, data: str, args, **overrides) -> dict:
     for key, value in settings.items():
         if value is not None:
             argv += [f"--{key.replace('_', '-')}", str(value)]
-    env = {**os.environ, "POLYIR_QUIET": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{kind} child failed:\n{done.stderr[-3000:]}")

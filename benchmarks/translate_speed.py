@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("POLYIR_QUIET", "1")
+from polyir.progress import show_progress
+
+show_progress(False)  # as `polyir -q`
 
 
 def toy_pairs(n: int, seed: int = 0) -> list[dict]:

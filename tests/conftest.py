@@ -9,9 +9,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("POLYIR_QUIET", "1")
 
 from shared_paths import SHARED_DATA, shared_data  # noqa: E402,F401  (re-exported)
+
+from polyir.progress import show_progress  # noqa: E402
+
+show_progress(False)  # as `polyir -q`: tests in this process draw no bars (child processes get -q)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,7 +14,7 @@ from processes import child_env, sigkill_when
 from polyir.cli import main
 from polyir.experiments.store import ResultsStore
 
-ENV = child_env(HF_HUB_OFFLINE="1", POLYIR_QUIET="1")
+ENV = child_env(HF_HUB_OFFLINE="1")
 
 
 def sweep_file(root: Path, synthetic_dir: Path, model_dir: Path, *, out: str, steps: int = 6,
@@ -44,7 +44,7 @@ def run(capsys, *argv):
 def swept(tmp_path_factory, synthetic_dir, synthetic_model_dir):
     root = tmp_path_factory.mktemp("sweep")
     config = sweep_file(root, synthetic_dir, synthetic_model_dir, out="main")
-    process = subprocess.run([sys.executable, "-m", "polyir.cli", "sweep", str(config), "--jobs", "2"], env=ENV,
+    process = subprocess.run([sys.executable, "-m", "polyir.cli", "-q", "sweep", str(config), "--jobs", "2"], env=ENV,
                              capture_output=True, text=True, timeout=300)
     return config, root / "main", process
 
@@ -124,7 +124,7 @@ def test_sigkill_mid_run_resumes_and_collect_is_idempotent(tmp_path, synthetic_d
     (command,) = stdout.strip().splitlines()
     run_dir = Path(command.split()[-1])
     assert command.startswith("polyir sweep --run-one ") and (run_dir / "spec.json").is_file()
-    process = subprocess.Popen([sys.executable, "-m", "polyir.cli", *command.split()[1:]], env=ENV,
+    process = subprocess.Popen([sys.executable, "-m", "polyir.cli", "-q", *command.split()[1:]], env=ENV,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     checkpoints = run_dir / "train" / "checkpoints"
     sigkill_when(process, lambda: any(int(p.name.split("-")[1]) >= 10 for p in checkpoints.glob("step-*")))
@@ -235,7 +235,7 @@ def test_run_processes_die_with_a_killed_sweep_and_the_resumed_sweep_is_alone(tm
 
     config = sweep_file(tmp_path, synthetic_dir, synthetic_model_dir, out="orphans", steps=60, checkpoint=5,
                         strategies=("hybrid(0.5)",))
-    parent = subprocess.Popen([sys.executable, "-m", "polyir.cli", "sweep", str(config), "--only", "label=hybrid(0.5)"],
+    parent = subprocess.Popen([sys.executable, "-m", "polyir.cli", "-q", "sweep", str(config), "--only", "label=hybrid(0.5)"],
                               env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     runs = tmp_path / "orphans" / "runs"
     sigkill_when(parent, lambda: any(runs.glob("*/train/checkpoints/step-*")), what="run checkpoint")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from .. import __version__
 from ..errors import PolyirError
+from ..progress import show_progress
 from . import data, demo, evaluate, model, report, sweep, train, translate
 from .argtypes import OneLineParser
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.quiet:
-        os.environ["POLYIR_QUIET"] = "1"
+        show_progress(False)  # the bars deep in the library; commands also pass progress= explicitly
     try:
         result = args.func(args)
         return int(result or 0)

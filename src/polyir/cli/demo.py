@@ -62,7 +62,7 @@ def options_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
-    result = run_demo(options, echo=lambda line: print(line, file=sys.stderr, flush=True))
+    result = run_demo(options, echo=lambda line: print(line, file=sys.stderr, flush=True), progress=not args.quiet)
     report = result.report
     print(f"\nBatch composition on {report.analysis.eval_sets[0]} ({report.analysis.measures[0]}, "
           f"mean ± std over seeds; ▲†/▼† = significantly better/worse than {report.analysis.reference}, "

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, device=args.device, dtype=args.dtype, max_seq_length=args.max_seq_length)
     cache = open_cache(args)
     try:
-        evaluation = polyir_evaluate.evaluate_model(model, rset, options, cache=cache)
+        evaluation = polyir_evaluate.evaluate_model(model, rset, options, cache=cache, progress=not args.quiet)
     finally:
         if cache is not None:
             cache.close()
@@ -175,7 +175,8 @@ def run_streamed(args: argparse.Namespace) -> int:
     cache = open_cache(args)
     try:
         evaluation = polyir_evaluate.evaluate_streamed(model, args.data_dir, args.languages[0] if args.languages else None,
-                                       options=options, split=args.split, cache=cache)
+                                       options=options, split=args.split, cache=cache,
+                                       progress=not args.quiet)
     finally:
         if cache is not None:
             cache.close()

@@ -70,7 +70,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.run_one:
-        return _run_one(args.run_one, args.parent_pid)
+        return _run_one(args.run_one, args.parent_pid, progress=not args.quiet)
     if not args.config:
         raise ConfigError("give a sweep file (polyir sweep CONFIG.yaml), or --run-one RUN_DIR")
 
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
                           "use --gpus-per-run (Ray assigns the GPUs)")
     devices = parse_devices(args.devices, args.runs_per_device) if args.executor == "local" else None
     outcome = run_sweep(spec, jobs=args.jobs, executor=args.executor, ray_address=args.ray_address,
-                        only=args.only, threads=args.threads, devices=devices, gpus_per_run=args.gpus_per_run)
+                        only=args.only, threads=args.threads, devices=devices, gpus_per_run=args.gpus_per_run,
+                        progress=not args.quiet)
     print(f"{len(outcome.finished)} finished, {outcome.already_done} already done, {len(outcome.failed)} failed; "
           f"results: {spec.db_path}; report: polyir report {spec.db_path} --out {spec.out / 'report'}",
           file=sys.stderr)
@@ -95,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(run_dir: str, parent_pid: int | None) -> int:
+def _run_one(run_dir: str, parent_pid: int | None, *, progress: bool) -> int:
     if parent_pid is not None:  # started by a sweep: stop with it (no orphan left on its run directory)
         exit_with_parent(parent_pid)
 
-    record = experiments.run_one(run_dir)
+    record = experiments.run_one(run_dir, progress=progress)
     print(f"{record.spec.hash}: {key_metrics(record)}", file=sys.stderr)
     return 0
 

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(config.to_yaml())
         return 0
 
-    summary = polyir_train.train_launched(config, resume=args.resume)
+    summary = polyir_train.train_launched(config, resume=args.resume, progress=not args.quiet)
     if summary is None:  # under torchrun: one report, from rank 0
         return 0
     best = f"; best {summary.metric} {summary.best_metric:.4f} at step {summary.best_step}" \

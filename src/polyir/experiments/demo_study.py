@@ -68,7 +68,8 @@ class DemoResult:
     steps: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def run_demo(options: DemoOptions = DemoOptions(), echo: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(options: DemoOptions = DemoOptions(), echo: Callable[[str], None] | None = None, *,
+             progress: bool = True) -> DemoResult:
     echo = echo or (lambda line: None)
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -83,7 +84,7 @@ def run_demo(options: DemoOptions = DemoOptions(), echo: Callable[[str], None] |
                       + dump_yaml(sweep))
     spec = parse_sweep(sweep, source=str(sweep_file))
     tick = time.perf_counter()
-    outcome = run_sweep(spec, jobs=options.jobs, threads=options.threads, echo=echo)
+    outcome = run_sweep(spec, jobs=options.jobs, threads=options.threads, echo=echo, progress=progress)
     ensure_finished(outcome)
     stages["sweep"] = time.perf_counter() - tick
     tick = time.perf_counter()

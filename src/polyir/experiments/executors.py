@@ -9,6 +9,7 @@ run's process sees only the GPUs it was given (``CUDA_VISIBLE_DEVICES``).
 """
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -52,8 +53,9 @@ class RunResult:
         return f"exit status {self.returncode}"
 
 
-def run_command(run_dir: str | Path, python: str | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "polyir.cli", "sweep", "--run-one", str(run_dir)]
+def run_command(run_dir: str | Path, python: str | None = None, *, quiet: bool = False) -> list[str]:
+    """``python -m polyir.cli [-q] sweep --run-one RUN_DIR`` (``quiet``: no progress bars in run.log)."""
+    return [python or sys.executable, "-m", "polyir.cli", *(["-q"] if quiet else []), "sweep", "--run-one", str(run_dir)]
 
 
 def worker_env(threads: int | None = None) -> dict[str, str]:
@@ -111,9 +113,10 @@ def _stamp() -> str:
 
 def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path = ".", threads: int | None = None,
                    on_start: Callable[[Path], None] | None = None, devices: DevicePlan | None = None,
-                   command: Callable[[Path], list[str]] = run_command) -> Iterator[RunResult]:
+                   command: Callable[[Path], list[str]] | None = None, quiet: bool = False) -> Iterator[RunResult]:
     """Run on this machine, ``jobs`` at a time, each on a free slot of ``devices``; results in
-    order of completion."""
+    order of completion.  ``quiet``: the runs show no progress bars (``-q``)."""
+    command = command or functools.partial(run_command, quiet=quiet)
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     env = worker_env(threads)
@@ -141,13 +144,13 @@ def local_executor(run_dirs: Iterable[Path], *, jobs: int = 1, cwd: str | Path =
 def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: int = 1, cwd: str | Path = ".",
                  threads: int | None = None, on_start: Callable[[Path], None] | None = None,
                  gpus_per_run: float | None = None,
-                 command: Callable[[Path], list[str]] | None = None) -> Iterator[RunResult]:
+                 command: Callable[[Path], list[str]] | None = None, quiet: bool = False) -> Iterator[RunResult]:
     """Submit `execute_run` as Ray tasks asking for ``num_cpus = threads or 1`` and ``num_gpus =
     gpus_per_run`` (None: 1 when the cluster has GPUs, else 0; a fraction such as 0.5 puts two
     runs on one GPU).  Without ``address`` a local Ray instance with ``jobs × threads`` CPUs (and
     the machine's GPUs) is started; with one, the cluster must see ``cwd`` and the sweep
     directory at the same paths (a shared filesystem) and have polyir installed.  ``command``
-    (default: `run_command`, built on the node that runs the task, with its Python)."""
+    (default: `run_command`, built on the node that runs the task, with its Python; ``quiet``: ``-q``)."""
     try:
         import ray
     except ImportError:
@@ -167,7 +170,7 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
                 on_start(run_dir)
             run_path = Path(run_dir).resolve()
             argv = command(run_path) if command is not None else None
-            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), argv, gpus)] = run_dir
+            pending[remote.remote(str(run_path), str(Path(cwd).resolve()), argv, gpus, quiet)] = run_dir
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
@@ -178,13 +181,14 @@ def ray_executor(run_dirs: Iterable[Path], *, address: str | None = None, jobs: 
             ray.shutdown()
 
 
-def execute_ray_task(run_dir: str, cwd: str, command: list[str] | None, gpus: float) -> RunResult:
+def execute_ray_task(run_dir: str, cwd: str, command: list[str] | None, gpus: float, quiet: bool = False) -> RunResult:
     """`execute_run` inside a Ray task: the run's process gets the worker's environment (the
     node's, plus `remote_env` through the task's runtime_env) and sees the GPUs Ray assigned to
     the task (none when the task asked for none)."""
     import ray
 
-    return execute_run(run_dir, cwd, {**os.environ, **gpu_env(ray.get_gpu_ids() if gpus else ())}, command)
+    return execute_run(run_dir, cwd, {**os.environ, **gpu_env(ray.get_gpu_ids() if gpus else ())},
+                       command or run_command(run_dir, quiet=quiet))
 
 
 def ray_gpus_per_run(requested: float | None, cluster_gpus: float) -> float:

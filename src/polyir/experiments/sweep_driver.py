@@ -107,12 +107,13 @@ def collect(spec: SweepSpec, store: ResultsStore, echo: Callable[[str], None] | 
 def run_sweep(spec: SweepSpec, *, jobs: int | None = 1, executor: str = "local", ray_address: str | None = None,
               only: Sequence[str] = (), threads: int | None = None, cwd: str | Path = ".",
               echo: Callable[[str], None] | None = None, devices: DevicePlan | None = None,
-              gpus_per_run: float | None = None) -> SweepOutcome:
+              gpus_per_run: float | None = None, progress: bool = True) -> SweepOutcome:
     """Execute every pending run; each finished run is recorded at once.  Finished runs are
     skipped, interrupted ones resume; a failed run is reported and the others go on.
 
     Local executor: ``devices`` (default: the visible GPUs, `parse_devices`) gives each concurrent
-    run its own GPU slot; ``jobs=None`` runs one per slot.  Ray: ``gpus_per_run`` per task."""
+    run its own GPU slot; ``jobs=None`` runs one per slot.  Ray: ``gpus_per_run`` per task.
+    ``progress``: False starts the runs with ``-q`` (no progress bars in their ``run.log``)."""
     execute, jobs, placement = executor_setup(executor, jobs, devices, gpus_per_run, ray_address)
     echo = _locked(echo or _stderr)
     outcome = SweepOutcome()
@@ -139,7 +140,7 @@ def run_sweep(spec: SweepSpec, *, jobs: int | None = 1, executor: str = "local",
             echo(f"[{counter['started']}/{total}] start {p.spec.hash} {_describe(p.spec)}{resumed}")
 
         results = execute([p.run_dir for p in pending], jobs=jobs, cwd=cwd, threads=threads, on_start=on_start,
-                          **placement)
+                          quiet=not progress, **placement)
         for done, result in enumerate(results, 1):
             _finish(store, by_hash[Path(result.run_dir).name], result, outcome, echo, f"[{done}/{total}]")
     return outcome

@@ -16,7 +16,7 @@ from typing import Protocol, Sequence
 
 from ..errors import ConfigError, InputError
 from ..io import looks_like_local_path
-from ..progress import quiet
+from ..progress import progress_shown
 from .fingerprints import translation_fingerprint
 from .language_tokens import PairTokens, detect_family, pair_tokens
 
@@ -238,7 +238,7 @@ class TranslatorPool:
 
 def _quiet_transformers() -> None:
     """``polyir -q`` also silences transformers' weight-loading bars."""
-    if quiet():
+    if not progress_shown():
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()

@@ -144,3 +144,10 @@ def test_remote_runs_get_only_the_settings_they_need(monkeypatch):
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == env["NUMBA_NUM_THREADS"] == "2"
     assert not {"PYTHONPATH", "SOME_SECRET_TOKEN", "PATH", "HOME"} & set(env)
     assert "OMP_NUM_THREADS" not in remote_env(threads=None)
+
+
+def test_quiet_reaches_the_runs_as_a_flag():
+    from polyir.experiments.executors import run_command
+
+    assert run_command("RUN", "py", quiet=True) == ["py", "-m", "polyir.cli", "-q", "sweep", "--run-one", "RUN"]
+    assert "-q" not in run_command("RUN", "py")

@@ -35,7 +35,7 @@ def configs(model_dir, data_path, root, suffix):
 
 def _worker(rank, world_size, port, model_dir, data_path, root):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), POLYIR_QUIET="1")
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     from pathlib import Path
 
     try:
