@@ -27,7 +27,7 @@ def usage_error(capsys, *argv: str) -> str:
      "argument --batch-size: must be a positive integer (>= 1), got 0"),
     (["evaluate", "--model", "m", "--dataset", "beir", "--data-dir", "d", "--out", "OUT", "--no-cache",
       "--cache-dir", "c"], "argument --cache-dir: not allowed with argument --no-cache"),
-    (["report", "r.db", "--out", "OUT", "--alpha", "1"], "argument --alpha: must be a number in (0, 1), got 1"),
+    (["report", "r.db", "--out", "OUT", "--level", "1"], "argument --level: must be a number in (0, 1), got 1"),
     (["data", "split", "in.jsonl", "--train-out", "a.jsonl", "--heldout-out", "b.jsonl", "--fraction", "0"],
      "argument --fraction: must be a number in (0, 1), got 0"),
     (["demo", "--seeds", "0"], "argument --seeds: must be a positive integer"),

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     report = result.report
     print(f"\nBatch composition on {report.analysis.eval_sets[0]} ({report.analysis.measures[0]}, "
           f"mean ± std over seeds; ▲†/▼† = significantly better/worse than {report.analysis.reference}, "
-          f"Holm-adjusted p < {report.analysis.alpha}):\n")
+          f"Holm-adjusted p < {report.analysis.level}):\n")
     print(report.table)
     if report.summary:
         print("\nSummary (paired tests over questions):")

@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--resamples", type=positive_int, default=10_000,
                    help="bootstrap and randomisation resamples per test (default 10000, at least 1000)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
-    p.add_argument("--alpha", type=open_fraction, default=0.05, help="significance level of the marks (default 0.05)")
+    p.add_argument("--level", type=open_fraction, default=0.05,
+                   help="significance level of the marks (default 0.05; α names the strategies' P(mono))")
     p.add_argument("--all-pairs", action="store_true", help="also test every pair of strategies")
     p.add_argument("--title", default=None, help="report title")
     p.set_defaults(func=run)
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = write_report(args.db, args.out, reference=args.reference, measures=tuple(args.measure),
-                          n_resamples=args.resamples, seed=args.seed, all_pairs=args.all_pairs, alpha=args.alpha,
+                          n_resamples=args.resamples, seed=args.seed, all_pairs=args.all_pairs, level=args.level,
                           title=args.title)
     print(report.table)
     if report.summary:

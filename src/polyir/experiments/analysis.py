@@ -15,7 +15,6 @@ with its model).  Per system and evaluation set:
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -95,8 +94,8 @@ class Test:
     p_holm: float
     family: tuple
 
-    def significant(self, alpha: float = 0.05) -> bool:
-        return self.p_holm < alpha
+    def significant(self, level: float = 0.05) -> bool:
+        return self.p_holm < level
 
     @property
     def better(self) -> bool:
@@ -116,7 +115,7 @@ class Analysis:
     tests: list[Test] = field(default_factory=list)  # each system vs the reference
     pair_tests: list[Test] = field(default_factory=list)  # every pair (all_pairs=True)
     n_resamples: int = 10_000
-    alpha: float = 0.05
+    level: float = 0.05  # significance level of the marks (α in statistics; here α is the strategy's P(mono))
     _test_index: dict = field(default_factory=dict, repr=False)
 
     def cell(self, condition, system, eval_set, kind, measure) -> Cell | None:
@@ -157,10 +156,10 @@ def condition_of(run: dict) -> Condition:
 
 
 def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: Iterable[str] = ("AP",),
-            n_resamples: int = 10_000, seed: int = 0, all_pairs: bool = False, alpha: float = 0.05) -> Analysis:
+            n_resamples: int = 10_000, seed: int = 0, all_pairs: bool = False, level: float = 0.05) -> Analysis:
     """Cells and tests for every condition, evaluation set and measure in ``store``."""
-    if not 0.0 < alpha < 1.0:
-        raise ConfigError(f"the significance level must be in (0, 1), got {alpha}")
+    if not 0.0 < level < 1.0:
+        raise ConfigError(f"the significance level must be in (0, 1), got {level}")
     if n_resamples < 1000:
         raise ConfigError(f"use at least 1000 resamples for the tests, got {n_resamples}")
     reference = parse_strategy_label(reference).label
@@ -181,7 +180,7 @@ def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: It
     eval_sets = sorted({k[1] for k in macro})
     measures = recorded_measures(macro, measures, store.path)
     analysis = Analysis(runs, conditions, systems, eval_sets, list(measures), reference,
-                        n_resamples=n_resamples, alpha=alpha)
+                        n_resamples=n_resamples, level=level)
     statistics = [(kind, m) for m in measures for kind in KINDS] + [RANK_DISTANCE]
     for c in conditions:
         for system in systems[c]:
@@ -289,7 +288,7 @@ def _holm_by_family(tests: list[Test]) -> list[Test]:
             for t, p in zip(tests, adjusted)]
 
 
-def alpha_of(label: str) -> tuple[str, float] | None:
-    """``("hybrid", 0.5)`` for ``hybrid(0.5)``; None for labels without α."""
-    match = re.match(r"^(hybrid|mixed)\(([0-9.]+)\)$", label)
-    return (match.group(1), float(match.group(2))) if match else None
+def strategy_of(analysis: Analysis, system: str) -> tuple[str, float | None]:
+    """A system's strategy and α as the results database records them (its label is never parsed)."""
+    row = next(r for r in analysis.runs if r["label"] == system)
+    return row["strategy"], row["alpha"]

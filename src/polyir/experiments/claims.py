@@ -23,12 +23,12 @@ def _number(value: float, measure: str, sign: bool = False) -> str:
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
-def claim(test: Test, alpha: float = 0.05) -> str:
+def claim(test: Test, level: float = 0.05) -> str:
     """``hybrid(0.5) beats X-X-mono on cross-lingual AP: higher by 0.205 [0.192, 0.217], p<0.001 (Holm; ...)``."""
     r, m = test.result, test.measure
     what = statistic_name(test.kind, m)
     p = f"{format_p(test.p_holm)} (Holm; unadjusted {format_p(r.p_value)})"
-    if not test.significant(alpha):
+    if not test.significant(level):
         return (f"no significant difference between {test.system} and {test.reference} on {what}: "
                 f"Δ = {_number(r.delta, m, True)} [{_number(r.ci_low, m, True)}, {_number(r.ci_high, m, True)}], {p}")
     winner, loser = (test.system, test.reference) if test.better else (test.reference, test.system)
@@ -45,9 +45,9 @@ def summary_lines(analysis: Analysis, condition: Condition, eval_set: str, measu
     """Significant results first (largest margins first), then the non-significant ones."""
     tests = [t for t in analysis.tests if t.condition == condition and t.eval_set == eval_set
              and ((t.kind in KINDS and t.measure == measure) or (t.kind, t.measure) == RANK_DISTANCE)]
-    significant = sorted((t for t in tests if t.significant(analysis.alpha)), key=_margin, reverse=True)
-    rest = [t for t in tests if not t.significant(analysis.alpha)]
-    return [claim(t, analysis.alpha) for t in significant + rest]
+    significant = sorted((t for t in tests if t.significant(analysis.level)), key=_margin, reverse=True)
+    rest = [t for t in tests if not t.significant(analysis.level)]
+    return [claim(t, analysis.level) for t in significant + rest]
 
 
 def _margin(test: Test) -> float:
@@ -64,9 +64,9 @@ def headline(analysis: Analysis, condition: Condition, eval_set: str, measure: s
                  == (condition, eval_set, kind, measure)]
         if not tests:
             continue
-        wins = [t.system for t in tests if t.significant(analysis.alpha) and t.better]
-        losses = [t.system for t in tests if t.significant(analysis.alpha) and not t.better]
-        ties = [t.system for t in tests if not t.significant(analysis.alpha)]
+        wins = [t.system for t in tests if t.significant(analysis.level) and t.better]
+        losses = [t.system for t in tests if t.significant(analysis.level) and not t.better]
+        ties = [t.system for t in tests if not t.significant(analysis.level)]
         parts = []
         if wins:
             parts.append(f"better than {analysis.reference}: {', '.join(wins)}")

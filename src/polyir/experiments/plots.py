@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from ..io import atomic_write_bytes
-from .analysis import KINDS, Analysis, Condition, alpha_of, system_sort_key
+from .analysis import KINDS, Analysis, Condition, strategy_of, system_sort_key
 from .tables import SeedTables
 
 KIND_TITLES = {"mono": "monolingual", "cross": "cross-lingual", "multi": "multilingual"}
@@ -88,9 +88,9 @@ def alpha_curves(analysis: Analysis, condition: Condition, eval_set: str, measur
     through those runs, drawn as their own markers.  Error bars: 95% t-interval across seeds."""
     families: dict[str, list[tuple[float, str]]] = {}
     for s in analysis.systems[condition]:
-        parsed = alpha_of(s)
-        if parsed:
-            families.setdefault(parsed[0], []).append((parsed[1], s))
+        strategy, alpha = strategy_of(analysis, s)
+        if strategy in ("hybrid", "mixed") and alpha is not None:
+            families.setdefault(strategy, []).append((alpha, s))
     if not families:
         return None
     fig = _figure(10.5, 3.3)

@@ -38,12 +38,12 @@ class ReportFiles:
 
 def write_report(db_path: str | Path, out_dir: str | Path, *, reference: str | None = None,
                  measures: Sequence[str] = ("AP",), n_resamples: int = 10_000, seed: int = 0,
-                 all_pairs: bool = False, alpha: float = 0.05, title: str | None = None) -> ReportFiles:
+                 all_pairs: bool = False, level: float = 0.05, title: str | None = None) -> ReportFiles:
     output_directory(out_dir, create=False)  # a bad --out fails before the analysis
     with ResultsStore(db_path, create=False) as store:
         reference = reference or store.get_meta("reference") or "hybrid(0.5)"
         analysis = analyse(store, reference=reference, measures=measures, n_resamples=n_resamples, seed=seed,
-                           all_pairs=all_pairs, alpha=alpha)
+                           all_pairs=all_pairs, level=level)
         tables = SeedTables(store, analysis)
         sweep = ", ".join(sorted({r["sweep"] for r in analysis.runs}))
     out = output_directory(out_dir)  # only once the database read well: a refused one leaves nothing behind
@@ -71,7 +71,7 @@ def _overview(analysis: Analysis, db_path: Path, title: str) -> str:
         f"with a 95% paired cluster-bootstrap CI over question ids and the paired randomisation-test p-value "
         f"({analysis.n_resamples:,} resamples each; each question's values averaged over seeds first); "
         f"Holm-adjusted within each table. ▲{MARK} / ▼{MARK}: significantly better / worse than the reference "
-        f"(Holm-adjusted p < {analysis.alpha}); no mark: not significant. Formulas: docs/metrics.md.",
+        f"(Holm-adjusted p < {analysis.level}); no mark: not significant. Formulas: docs/metrics.md.",
     ])
 
 
@@ -93,11 +93,11 @@ def _condition_header(analysis: Analysis) -> list[str]:
     return [name for name in ("model", "data", "batch_size") if name in shown] + (["options"] if "extra" in shown else [])
 
 
-def format_cell(cell: Cell | None, test: Test | None, alpha: float, digits: int = 3) -> str:
+def format_cell(cell: Cell | None, test: Test | None, level: float, digits: int = 3) -> str:
     if cell is None:
         return "–"
     text = f"{cell.mean:.{digits}f}" + (f" ± {cell.std:.{digits}f}" if cell.n > 1 else "")
-    if test is not None and test.significant(alpha):
+    if test is not None and test.significant(level):
         text += f" {'▲' if test.better else '▼'}{MARK}"
     return text
 
@@ -115,7 +115,7 @@ def main_table(analysis: Analysis, eval_set: str, measure: str) -> str:
             n = max((x.n for x in cells if x is not None), default=0)
             name = f"**{system}** (ref)" if system == analysis.reference else system
             rows.append([*_condition_cells(analysis, c), name, str(n)] + [
-                format_cell(x, analysis.test(c, system, eval_set, k, m), analysis.alpha, 1 if m == "rank_distance" else 3)
+                format_cell(x, analysis.test(c, system, eval_set, k, m), analysis.level, 1 if m == "rank_distance" else 3)
                 for x, (k, m) in zip(cells, stats)])
     return _table(header, rows)
 
@@ -129,7 +129,7 @@ def significance_table(analysis: Analysis, tests: list[Test], eval_set: str, mea
         r = t.result
         digits = 1 if t.measure == "rank_distance" else 3
         what = "rank distance" if t.kind == "bias" else f"{t.kind} {t.measure}"
-        mark = f" {MARK}" if t.significant(analysis.alpha) else ""
+        mark = f" {MARK}" if t.significant(analysis.level) else ""
         rows.append([*_condition_cells(analysis, t.condition), t.system, t.reference, what,
                      f"{r.delta:+.{digits}f}", f"[{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]",
                      format_p(r.p_value), format_p(t.p_holm) + mark, str(r.n_questions)])

@@ -61,7 +61,7 @@ def test_tests_against_the_reference(db):
     assert len({t.family for t in analysis.tests}) == 2  # AP table and rank distance
 
 
-def test_marks_appear_exactly_when_adjusted_p_is_below_alpha(db):
+def test_marks_appear_exactly_when_adjusted_p_is_below_the_level(db):
     with ResultsStore(db, create=False) as store:
         analysis = analyse(store, n_resamples=2000)
     table = main_table(analysis, "set", "AP")
@@ -193,3 +193,16 @@ def test_the_leakage_note_says_what_was_left_out_and_why():
     assert lines == ("- synthetic: 7 groups (28 pairs, every language of a group) left out: 7 by the same answer text "
                      "(a sentence or passage that is also an evaluation candidate)")
     assert leakage_note(SimpleNamespace(runs=runs[2:])) == []
+
+
+def test_alpha_curves_take_alpha_from_the_database(db, tmp_path):
+    from polyir.experiments import plots
+    from polyir.experiments.analysis import strategy_of
+
+    with ResultsStore(db, create=False) as store:
+        analysis = analyse(store, n_resamples=1000)
+    (c,) = analysis.conditions
+    assert strategy_of(analysis, "hybrid(0.5)") == ("hybrid", 0.5)  # the store's columns, not the label
+    assert strategy_of(analysis, "X-Y")[0] == "cross" and strategy_of(analysis, "untrained")[1] is None
+    path = plots.alpha_curves(analysis, c, "set", "AP", tmp_path / "alpha.png", "AP vs α")
+    assert path is not None and path.stat().st_size > 0
