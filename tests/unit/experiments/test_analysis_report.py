@@ -10,7 +10,7 @@ from expfixtures import fill, record, spec
 from polyir.errors import ConfigError
 from polyir.evaluate.stats import compare
 from polyir.experiments.analysis import align, analyse
-from polyir.experiments.report import MARK, main_table, write_report
+from polyir.experiments.report import MARK, lead_measure, main_table, measures_of, write_report
 from polyir.experiments.store import ResultsStore
 
 # cross: X-Y clearly better than the reference, X-X-mono clearly worse; mono: X-X-mono identical
@@ -193,3 +193,16 @@ def test_the_leakage_note_says_what_was_left_out_and_why():
     assert lines == ("- synthetic: 7 groups (28 pairs, every language of a group) left out: 7 by the same answer text "
                      "(a sentence or passage that is also an evaluation candidate)")
     assert leakage_note(SimpleNamespace(runs=runs[2:])) == []
+
+
+def test_each_evaluation_set_shows_only_the_measures_it_recorded():
+    # a sweep evaluating XQuAD-R with AP and a BEIR set with nDCG@10 only: no empty AP table for
+    # the BEIR set, and its summary, language tables and figures use nDCG@10
+    from types import SimpleNamespace
+
+    recorded = {("xquad", "AP"), ("xquad", "nDCG@10"), ("beir", "nDCG@10")}
+    analysis = SimpleNamespace(
+        measures=("AP", "nDCG@10", "R@100"), conditions=("c",), systems={"c": ["X-Y"]},
+        cell=lambda c, s, eval_set, kind, m: 0.5 if (eval_set, m) in recorded and kind == "mono" else None)
+    assert measures_of(analysis, "xquad") == ["AP", "nDCG@10"] and lead_measure(analysis, "xquad") == "AP"
+    assert measures_of(analysis, "beir") == ["nDCG@10"] and lead_measure(analysis, "beir") == "nDCG@10"
