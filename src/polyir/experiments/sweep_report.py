@@ -164,8 +164,8 @@ def _slug(text: str) -> str:
 
 def _figures(analysis: Analysis, tables: SeedTables, out: Path) -> dict[tuple, Path | None]:
     figures: dict[tuple, Path | None] = {}
-    measure = analysis.measures[0]
     for eval_set in analysis.eval_sets:
+        measure = lead_measure(analysis, eval_set)
         for c in analysis.conditions:
             name = _slug(f"{eval_set}-{c.describe()}")
             label = f"{eval_set}, {c.describe()}"
@@ -182,6 +182,19 @@ def _figures(analysis: Analysis, tables: SeedTables, out: Path) -> dict[tuple, P
     return figures
 
 
+def measures_of(analysis: Analysis, eval_set: str) -> list[str]:
+    """The requested measures that ``eval_set`` recorded (a BEIR set has no AP when it was
+    evaluated with nDCG@10 / R@100 / RR@10 only): a report shows no empty tables."""
+    return [m for m in analysis.measures
+            if any(analysis.cell(c, s, eval_set, k, m) is not None
+                   for c in analysis.conditions for s in analysis.systems[c] for k in KINDS)]
+
+
+def lead_measure(analysis: Analysis, eval_set: str) -> str:
+    """The measure of ``eval_set``'s summary, language tables and figures: the first recorded."""
+    return next(iter(measures_of(analysis, eval_set)), analysis.measures[0])
+
+
 def _batch_groups(analysis: Analysis) -> dict[Condition, list[Condition]]:
     groups: dict[Condition, list[Condition]] = {}
     for c in analysis.conditions:
@@ -191,8 +204,8 @@ def _batch_groups(analysis: Analysis) -> dict[Condition, list[Condition]]:
 
 def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> tuple[list[str], list[str]]:
     parts, summary = ["## Summary"], []
-    measure = analysis.measures[0]
     for eval_set in analysis.eval_sets:
+        measure = lead_measure(analysis, eval_set)
         for c in analysis.conditions:
             lines = headline(analysis, c, eval_set, measure) + summary_lines(analysis, c, eval_set, measure)
             if lines:
@@ -202,7 +215,8 @@ def _body(analysis: Analysis, tables: SeedTables, figures: dict, out: Path) -> t
     if not summary:
         parts.append(f"_No significance tests: the reference {analysis.reference} was not run in any condition._")
     for eval_set in analysis.eval_sets:
-        for m in analysis.measures:
+        measure = lead_measure(analysis, eval_set)
+        for m in measures_of(analysis, eval_set):
             parts += [f"## {eval_set}: {m}, macro averages", main_table(analysis, eval_set, m),
                       f"### Tests against {analysis.reference}", significance_table(analysis, analysis.tests, eval_set, m)]
             if analysis.pair_tests:

@@ -10,7 +10,7 @@ from expfixtures import fill, record, spec
 from polyir.errors import ConfigError
 from polyir.evaluate.significance import compare
 from polyir.experiments.analysis import align, analyse
-from polyir.experiments.sweep_report import MARK, main_table, write_report
+from polyir.experiments.sweep_report import MARK, lead_measure, main_table, measures_of, write_report
 from polyir.experiments.store import ResultsStore
 
 # cross: X-Y clearly better than the reference, X-X-mono clearly worse; mono: X-X-mono identical
@@ -206,3 +206,16 @@ def test_alpha_curves_take_alpha_from_the_database(db, tmp_path):
     assert strategy_of(analysis, "X-Y")[0] == "cross" and strategy_of(analysis, "untrained")[1] is None
     path = plots.alpha_curves(analysis, c, "set", "AP", tmp_path / "alpha.png", "AP vs α")
     assert path is not None and path.stat().st_size > 0
+
+
+def test_each_evaluation_set_shows_only_the_measures_it_recorded():
+    # a sweep evaluating XQuAD-R with AP and a BEIR set with nDCG@10 only: no empty AP table for
+    # the BEIR set, and its summary, language tables and figures use nDCG@10
+    from types import SimpleNamespace
+
+    recorded = {("xquad", "AP"), ("xquad", "nDCG@10"), ("beir", "nDCG@10")}
+    analysis = SimpleNamespace(
+        measures=("AP", "nDCG@10", "R@100"), conditions=("c",), systems={"c": ["X-Y"]},
+        cell=lambda c, s, eval_set, kind, m: 0.5 if (eval_set, m) in recorded and kind == "mono" else None)
+    assert measures_of(analysis, "xquad") == ["AP", "nDCG@10"] and lead_measure(analysis, "xquad") == "AP"
+    assert measures_of(analysis, "beir") == ["nDCG@10"] and lead_measure(analysis, "beir") == "nDCG@10"
