@@ -25,7 +25,7 @@ def register(subparsers) -> None:
                    help="bootstrap and randomisation resamples per test (default 10000, at least 1000)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--alpha", type=open_fraction, default=0.05, help="significance level of the marks (default 0.05)")
-    p.add_argument("--all-pairs", action="store_true", help="also test every pair of strategies")
+    p.add_argument("--all-pairs", action="store_true", help="also test every pair of strategies, and each strategy against the untrained model")
     p.add_argument("--title", default=None, help="report title")
     p.set_defaults(func=run)
 
