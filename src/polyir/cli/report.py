@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--level", type=open_fraction, default=0.05,
                    help="significance level of the marks (default 0.05; α names the strategies' P(mono))")
-    p.add_argument("--all-pairs", action="store_true", help="also test every pair of strategies")
+    p.add_argument("--all-pairs", action="store_true",
+                   help="also test every pair of strategies, and each strategy against the untrained model")
     p.add_argument("--title", default=None, help="report title")
     p.set_defaults(func=run)
 

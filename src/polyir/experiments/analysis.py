@@ -220,8 +220,10 @@ def _run_tests(store, analysis: Analysis, members, statistics, seed: int, *, pai
     tests: list[Test] = []
     for c in analysis.conditions:
         trained = [s for s in analysis.systems[c] if s != "untrained"]
-        if pairs:
+        if pairs:  # every pair of strategies, and each strategy against the untrained model
             comparisons = [(a, b) for i, a in enumerate(trained) for b in trained[i + 1:]]
+            if "untrained" in analysis.systems[c]:
+                comparisons += [(s, "untrained") for s in trained]
         elif analysis.reference in trained:
             comparisons = [(s, analysis.reference) for s in trained if s != analysis.reference]
         else:

@@ -219,3 +219,14 @@ def test_each_evaluation_set_shows_only_the_measures_it_recorded():
         cell=lambda c, s, eval_set, kind, m: 0.5 if (eval_set, m) in recorded and kind == "mono" else None)
     assert measures_of(analysis, "xquad") == ["AP", "nDCG@10"] and lead_measure(analysis, "xquad") == "AP"
     assert measures_of(analysis, "beir") == ["nDCG@10"] and lead_measure(analysis, "beir") == "nDCG@10"
+
+
+def test_all_pairs_tests_each_strategy_against_the_untrained_model_too(db):
+    # the fixture's untrained model is 0.15 AP below hybrid(0.5) on every kind
+    with ResultsStore(db, create=False) as store:
+        analysis = analyse(store, n_resamples=1000, all_pairs=True)
+    against_untrained = [t for t in analysis.pair_tests if t.reference == "untrained"]
+    assert {t.system for t in against_untrained} == {"X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"}
+    hybrid = [t for t in against_untrained if t.system == "hybrid(0.5)" and t.kind == "mono"]
+    assert hybrid and hybrid[0].result.delta == pytest.approx(0.15, abs=1e-3) and hybrid[0].significant()
+    assert not any(t.system == "untrained" for t in analysis.tests)  # tests against the reference: unchanged
