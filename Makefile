@@ -60,6 +60,7 @@ study: study-data study-model
 # The regime walk of docs/study.md (CPU, many hours: resumable, run it in pieces).
 study-walk: study-data study-model
 	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-walk.yaml --jobs 2 --threads 1
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-walk-x16.yaml --jobs 2 --threads 1
 	$(OFFLINE) $(BIN)/polyir report runs/study-walk/results.db --out runs/study-walk/report \
 	    --measure AP R@1 R@10 nDCG@10 R@100 RR@10
 
