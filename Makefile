@@ -43,6 +43,8 @@ study-model: $(STAMP)
 
 study-data: $(STAMP)
 	mkdir -p $(STUDY) && ln -sfn $(abspath $(SHARED))/data/xglue-qam-de/beir $(STUDY)/xglue-qam-de
+	$(OFFLINE) $(BIN)/polyir -q data import bitext $(foreach l,ara deu ell spa hin rus tha tur vie cmn,$(SHARED)/data/tatoeba/tatoeba.$(l)-eng.*) \
+	    --dataset tatoeba --out $(STUDY)/tatoeba.jsonl
 	$(OFFLINE) $(BIN)/polyir -q data split-articles $(SHARED)/data/xquad-r --train-dir $(STUDY)/xquad-train \
 	    --heldout-dir $(STUDY)/xquad-heldout --fraction 0.25 --seed 0
 	$(OFFLINE) $(BIN)/polyir -q data import squad es=$(SHARED)/data/qa/squad-es/dev-v1.1-es_small.json \
@@ -60,6 +62,8 @@ study: study-data study-model
 # The regime walk of docs/study.md (CPU, many hours: resumable, run it in pieces).
 study-walk: study-data study-model
 	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-walk.yaml --jobs 2 --threads 1
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-agnostic.yaml --jobs 2 --threads 1
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-walk-x16.yaml --jobs 2 --threads 1
 	$(OFFLINE) $(BIN)/polyir report runs/study-walk/results.db --out runs/study-walk/report \
 	    --measure AP R@1 R@10 nDCG@10 R@100 RR@10
 
