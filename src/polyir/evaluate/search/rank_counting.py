@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from .exact_scores import ScoreVectors, canonical_dot
-from .top_selection import PARALLEL_FROM_ROWS, count_at_least, float32_above, float32_below, on_torch_threads, select_top
+from .top_selection import PARALLEL_FROM_ROWS, canonical_order, count_at_least, float32_above, float32_below, on_torch_threads, select_top
 
 # up to this many relevant items a query's counts come from compacting the row to the
 # candidates near or above each item (lowest first) and counting what is left; beyond, one
@@ -119,13 +119,7 @@ def _counts_by_compaction(qvec, cands, slack, rel, fast, bounds, tiekey, counts,
 @njit(cache=True)
 def _sorted_thresholds(qvec, cands, rel, m, tiekey, scratch):
     """The query's relevant items ordered by (canonical score, tie key) ascending."""
-    scores = np.empty(m, np.float32)
-    keys = np.empty(m, np.int64)
-    for r in range(m):
-        scores[r] = canonical_dot(qvec, cands[rel[r]], scratch)
-        keys[r] = tiekey[rel[r]]
-    by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(scores[by_key], kind="mergesort")]
+    order, scores, keys = canonical_order(qvec, cands, tiekey, rel[:m], scratch)
     return order, scores[order], keys[order]
 
 

@@ -89,9 +89,9 @@ def _keep_at_or_above(buf, n, vals, gate):
 
 
 @njit(cache=True)
-def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
-    """The best ``len(out_idx)`` of the candidates ``idx`` by (canonical score, tie key),
-    best first, with their canonical scores.  Slots beyond ``len(idx)``: index -1, score -inf."""
+def canonical_order(qvec, cands, tiekey, idx, scratch):
+    """The candidates ``idx`` ordered by (canonical score, tie key) ascending: ``order`` (positions
+    in ``idx``) and the scores and keys in ``idx``'s order."""
     n = idx.shape[0]
     vals = np.empty(n, np.float32)
     keys = np.empty(n, np.int64)
@@ -99,7 +99,15 @@ def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
         vals[i] = canonical_dot(qvec, cands[idx[i]], scratch)
         keys[i] = tiekey[idx[i]]
     by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(vals[by_key], kind="mergesort")]  # ascending (score, key)
+    return by_key[np.argsort(vals[by_key], kind="mergesort")], vals, keys
+
+
+@njit(cache=True)
+def settle_top(qvec, cands, tiekey, idx, out_idx, out_val, scratch):
+    """The best ``len(out_idx)`` of the candidates ``idx`` by (canonical score, tie key),
+    best first, with their canonical scores.  Slots beyond ``len(idx)``: index -1, score -inf."""
+    n = idx.shape[0]
+    order, vals, _ = canonical_order(qvec, cands, tiekey, idx, scratch)
     for j in range(out_idx.shape[0]):
         if j < n:
             out_idx[j] = idx[order[n - 1 - j]]
