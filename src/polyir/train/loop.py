@@ -52,6 +52,7 @@ from .setup import (
     seed_step,
     set_runtime,
     tokenize_upfront,
+    training_precision,
     wrap,
 )
 from .summary import Selection, TrainSummary
@@ -362,7 +363,8 @@ def _finish(run: _Run, state: _LoopState, clock: StageClock, started: float) -> 
         parameters=count_parameters(run.module), resumed_from=run.checkpoint.step if run.checkpoint else None,
         seconds=time.perf_counter() - started, train_seconds=state.train_seconds,
         pairs_per_second=(state.steps_this_call * config.sampler.batch_size / state.train_seconds
-                          if state.train_seconds else 0.0))
+                          if state.train_seconds else 0.0),
+        precision=training_precision(config.runtime.precision, run.ctx.device), device=str(run.ctx.device))
     if run.ctx.is_main:
         _save_with_cards(run.module, config, summary, selection)
     clock.mark("save final model")

@@ -77,6 +77,8 @@ class TrainSummary:
     train_seconds: float  # time in training steps during this call (no evaluation, no saving)
     pairs_per_second: float  # global batch x steps / train_seconds, this call
     stage_seconds: dict[str, float] = field(default_factory=dict)  # this call, by stage (polyir.stages)
+    precision: str = ""  # what the steps ran in (runtime.precision resolved on the device): bf16 | fp32
+    device: str = ""  # the device the steps ran on (cpu, cuda:0, ...)
 
     @property
     def epochs(self) -> float:

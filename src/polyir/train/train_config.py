@@ -198,7 +198,7 @@ def pair_budget_steps(pairs: int | None, batch_size: int) -> int | None:
 @dataclass(frozen=True)
 class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    precision: str = "auto"  # auto: bf16 autocast on a GPU that has it, else fp32
+    precision: str = "auto"  # auto: bf16 autocast on a GPU that has it and on a CPU with native bf16, else fp32
     threads: int | None = None  # torch CPU threads (None: torch's default)
     deterministic: bool = False  # bitwise-reproducible GPU kernels, resume included (slower; docs/training.md)
     length_buckets: bool | str = "auto"  # auto (= true on CPU) | true | false: passes of similar-length texts

@@ -40,6 +40,7 @@ def test_outputs_summary_and_log(tmp_path, train_model_dir, synthetic_dir):
     assert [r["step"] for r in log if r["event"] == "eval"] == [0, 4, 8]
     assert {"loss", "lr", "grad_norm", "pairs_per_second", "share_batches_mono"} <= set(log[2])
     assert json.loads((out / "summary.json").read_text())["steps"] == 8
+    assert (summary.precision, summary.device) == ("fp32", "cpu")  # what the steps ran in, resolved
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path, train_model_dir, synthetic_dir):
