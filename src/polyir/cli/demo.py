@@ -11,15 +11,15 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..evaluate.eval_options import DATASET_FORMATS
-from ..experiments.demo_study import DemoOptions, run_demo
+from ..experiments.demo_study import DEMO_STRATEGIES, DemoOptions, run_demo
 from .argtypes import positive_float, positive_int
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="the main job end to end, offline: synthetic data, tiny model, a sweep, a report",
-        description="Generate the synthetic multilingual set, initialise a tiny encoder, train X-X-mono, X-Y, "
-                    "hybrid(0.5) and mixed(0.5) over a few seeds, evaluate them and the untrained model, and write "
+        description=f"Generate the synthetic multilingual set, initialise a tiny encoder, train "
+                    f"{', '.join(DEMO_STRATEGIES)} over a few seeds, evaluate them and the untrained model, and write "
                     "a report with significance tests. It is a sweep (OUT/sweep.yaml, OUT/sweep/results.db): "
                     "re-running reuses finished runs. See docs/experiments.md.")
     p.add_argument("--out", default="demo-out", help="output directory (default ./demo-out)")
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
                    help="format of --eval (default xquad-r)")
     p.add_argument("--model", help="model to fine-tune instead of a tiny from-scratch encoder (a directory)")
     p.add_argument("--strategies", nargs="+", default=None, metavar="STRATEGY",
-                   help="default: mono cross hybrid(0.5) mixed(0.5)")
+                   help=f"default: {' '.join(DEMO_STRATEGIES)}")
     p.add_argument("--seeds", type=positive_int, default=None, help="seeds per strategy (default 2)")
     p.add_argument("--steps", type=positive_int, default=None, help="training steps per run (default 300)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default 64)")

@@ -5,6 +5,8 @@ import argparse
 import sys
 
 from ..experiments.sweep_report import write_report
+from ..errors import ConfigError
+from ..sampling import DEFAULT_STRATEGY, Strategy
 from .argtypes import non_negative_int, open_fraction, positive_int
 
 
@@ -17,9 +19,9 @@ def register(subparsers) -> None:
                     "docs/experiments.md and docs/metrics.md.")
     p.add_argument("db", metavar="RESULTS.db", help="results database written by polyir sweep / polyir demo")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--reference", default=None,
+    p.add_argument("--reference", type=_strategy, default=None,
                    help="reference strategy, e.g. hybrid(0.5), X-Y, X-X-mono, mixed(0.3) "
-                        "(default: the sweep's 'reference', else hybrid(0.5))")
+                        f"(default: the sweep's 'reference', else {DEFAULT_STRATEGY.label})")
     p.add_argument("--measure", nargs="+", default=["AP"],
                    help="measures to tabulate and test (default AP; the first one drives figures and summary)")
     p.add_argument("--resamples", type=positive_int, default=10_000,
@@ -42,3 +44,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n" + "\n".join(f"- {line}" for line in report.summary))
     print(f"\nwrote {report.markdown}, {report.html} and {len(report.figures)} figures", file=sys.stderr)
     return 0
+
+
+def _strategy(text: str) -> Strategy:
+    """`Strategy.parse`, its error a usage error (before the database is read)."""
+    try:
+        return Strategy.parse(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

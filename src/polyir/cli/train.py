@@ -14,7 +14,7 @@ from .. import train as polyir_train  # torch loads when the command runs
 from ..config_io import load_yaml, set_dotted
 from ..errors import ConfigError
 from ..io import looks_like_local_path
-from ..sampling import STRATEGIES
+from ..sampling import STRATEGIES, WITH_ALPHA
 from ..train.train_config import build_config
 from .argtypes import non_negative_int, positive_float, positive_int, probability
 
@@ -96,7 +96,7 @@ def _check_alpha_applies(args: argparse.Namespace, strategy: str) -> None:
     """An α given on the command line with a strategy that has none would be ignored: refuse."""
     given = ["--alpha"] if args.alpha is not None else []
     given += [f"--set {text}" for text in args.overrides if text.partition("=")[0].strip() == "sampler.alpha"]
-    if given and strategy not in ("hybrid", "mixed"):
+    if given and strategy not in WITH_ALPHA:
         raise ConfigError(f"{given[0]}: α is P(mono) of the hybrid and mixed strategies; strategy {strategy!r} has "
                           "no α (drop it, or choose --strategy hybrid / mixed)")
 

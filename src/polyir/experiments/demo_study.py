@@ -18,11 +18,12 @@ from ..data.synthetic.synthetic_generator import generate_synthetic
 from ..errors import ConfigError
 from ..io import atomic_write_text, output_directory, read_json
 from ..modelinit import init_model
+from ..sampling import DEFAULT_ALPHA, DEFAULT_STRATEGY, STRATEGIES, Strategy
 from .sweep_report import write_report
-from .spec import parse_sweep
+from .spec import parse_strategies, parse_sweep
 from .sweep_driver import ensure_finished, run_sweep
 
-STRATEGIES = ("mono", "cross", "hybrid(0.5)", "mixed(0.5)")
+DEMO_STRATEGIES = tuple(Strategy.of(name, DEFAULT_ALPHA).label for name in STRATEGIES)  # each at the default α
 SCRATCH_LR = 1e-3  # a randomly initialised encoder needs a large learning rate
 PRETRAINED_LR = 3e-5  # the paper's, for fine-tuning a pre-trained encoder
 
@@ -34,7 +35,7 @@ class DemoOptions:
     eval_dir: str | None = None  # evaluation directory; None: the synthetic set's eval split
     eval_format: str = "xquad-r"
     model: str | None = None  # None: a tiny encoder initialised on the training data
-    strategies: tuple[str, ...] = STRATEGIES
+    strategies: tuple[str, ...] = DEMO_STRATEGIES  # as a sweep's grid takes them (``hybrid``: the default α)
     seeds: int = 2
     steps: int = 300
     batch_size: int = 64
@@ -136,6 +137,7 @@ def demo_sweep(options: DemoOptions, sources: list[str], eval_dir: str, model: s
     if options.seeds < 1 or options.steps < 1:
         raise ConfigError("--seeds and --steps must be positive")
     lr = options.lr or (PRETRAINED_LR if options.model else SCRATCH_LR)
+    strategies = parse_strategies(list(options.strategies), {}, "--strategies")
     evaluate = {"name": Path(eval_dir.rstrip("/")).name if options.eval_dir else "synthetic",
                 "dataset": options.eval_format, "data_dir": eval_dir,
                 "options": {"batch_size": 128, "measures": list(options.measures)}}
@@ -152,10 +154,10 @@ def demo_sweep(options: DemoOptions, sources: list[str], eval_dir: str, model: s
             # checkpoints make an interrupted demo resume mid-run; the final model is always saved
             "checkpoint": {"every": max(options.steps // 3, 1), "keep_last": 1, "save_best": False},
         },
-        "grid": {"strategy": list(options.strategies), "seed": list(range(options.seeds)),
+        "grid": {"strategy": [s.label for s in strategies], "seed": list(range(options.seeds)),
                  "model": [{"name": "tiny" if not options.model else Path(model.rstrip("/")).name,
                             "name_or_path": model}]},
         "evaluate": [evaluate],
         "baseline": True,
-        "reference": "hybrid(0.5)" if "hybrid(0.5)" in options.strategies else options.strategies[-1],
+        "reference": (DEFAULT_STRATEGY if DEFAULT_STRATEGY in strategies else strategies[-1]).label,
     }
