@@ -15,13 +15,11 @@ from ..experiments.demo_study import DEMO_STRATEGIES, DemoOptions, run_demo
 from .argtypes import positive_float, positive_int
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "demo", help="the main job end to end, offline: synthetic data, tiny model, a sweep, a report",
-        description=f"Generate the synthetic multilingual set, initialise a tiny encoder, train "
-                    f"{', '.join(DEMO_STRATEGIES)} over a few seeds, evaluate them and the untrained model, and write "
-                    "a report with significance tests. It is a sweep (OUT/sweep.yaml, OUT/sweep/results.db): "
-                    "re-running reuses finished runs. See docs/experiments.md.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (f"Generate the synthetic multilingual set, initialise a tiny encoder, train "
+                     f"{', '.join(DEMO_STRATEGIES[:-1])} and {DEMO_STRATEGIES[-1]} over a few seeds, evaluate them and the untrained model, and "
+                     "write a report with significance tests. It is a sweep (OUT/sweep.yaml, OUT/sweep/results.db): "
+                     "re-running reuses finished runs. See docs/experiments.md.")
     p.add_argument("--out", default="demo-out", help="output directory (default ./demo-out)")
     p.add_argument("--data", action="append", default=[], metavar="[NAME=]PATH",
                    help="training source instead of the synthetic set (repeatable): an XQuAD-R-format directory, "

@@ -42,12 +42,10 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     cache.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "evaluate", help="evaluate a model: mono / cross / multilingual retrieval and language bias",
-        description="Encode queries and candidates of every language once, then compute every monolingual "
-                    "(X->X), cross-lingual (X->Y) and multilingual (X->all) setting, language-bias measures, "
-                    "OUT/metrics.json, OUT/report.md, OUT/heatmap.png and OUT/per_query.tsv.gz.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Encode queries and candidates of every language once, then compute every monolingual "
+                     "(X->X), cross-lingual (X->Y) and multilingual (X->all) setting, language-bias measures, "
+                     "OUT/metrics.json, OUT/report.md, OUT/heatmap.png and OUT/per_query.tsv.gz.")
     p.add_argument("--model", required=True, help="sentence-transformers / Hugging Face model directory or hub name")
     p.add_argument("--dataset", choices=DATASET_FORMATS, required=True,
                    help="format of --data-dir: xquad-r / mlqa-r / lareqa (one SQuAD+sentences JSON per "

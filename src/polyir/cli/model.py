@@ -12,8 +12,8 @@ from ..train.model_card import CARD_FILE, CardEvaluation, read_model_card, write
 from .argtypes import non_negative_int, positive_int
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("model", help="build models", description="Build models.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``polyir model``'s sub-commands (the parser comes from `polyir.cli.COMMANDS`)."""
     commands = parser.add_subparsers(dest="model_command", metavar="SUBCOMMAND", required=True)
     init = commands.add_parser(
         "init", help="a randomly initialised encoder with a tokenizer trained on a corpus (offline)",

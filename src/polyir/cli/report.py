@@ -10,13 +10,11 @@ from ..sampling import DEFAULT_STRATEGY, Strategy
 from .argtypes import non_negative_int, open_fraction, positive_int
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "report", help="write report.md / report.html (tables, significance, heatmaps, curves) from a results database",
-        description="Aggregate a sweep's results database over seeds (mean ± std), compare every strategy with a "
-                    "reference on the same questions (paired cluster bootstrap CI + randomisation test, Holm-"
-                    "corrected per table), and write OUT/report.md, OUT/report.html and PNG figures. See "
-                    "docs/experiments.md and docs/metrics.md.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Aggregate a sweep's results database over seeds (mean ± std), compare every strategy with a "
+                     "reference on the same questions (paired cluster bootstrap CI + randomisation test, Holm-"
+                     "corrected per table), and write OUT/report.md, OUT/report.html and PNG figures. See "
+                     "docs/experiments.md and docs/metrics.md.")
     p.add_argument("db", metavar="RESULTS.db", help="results database written by polyir sweep / polyir demo")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--reference", type=_strategy, default=None,

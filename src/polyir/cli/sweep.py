@@ -25,13 +25,11 @@ from ..experiments.sweep_driver import collect, ensure_finished, key_metrics, pl
 from .argtypes import non_negative_float, positive_float, positive_int
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "sweep", help="run a grid of train + evaluate runs into a results database (resumable)",
-        description="Expand the grid of a sweep file (strategy / alpha, batch size, seed, model, data, any option), "
-                    "train and evaluate every run in its own process and directory (OUT/runs/HASH), and record "
-                    "each finished run in OUT/results.db. Re-running skips finished runs and resumes interrupted "
-                    "ones. See docs/experiments.md.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Expand the grid of a sweep file (strategy / alpha, batch size, seed, model, data, any option), "
+                     "train and evaluate every run in its own process and directory (OUT/runs/HASH), and record "
+                     "each finished run in OUT/results.db. Re-running skips finished runs and resumes interrupted "
+                     "ones. See docs/experiments.md.")
     p.add_argument("config", nargs="?", metavar="CONFIG.yaml", help="sweep file (see configs/sweeps/*.yaml)")
     p.add_argument("--out", help="sweep directory (overrides 'out' in the file)")
     p.add_argument("--only", action="append", default=[], metavar="KEY=VALUE|HASH",

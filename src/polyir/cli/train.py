@@ -19,12 +19,10 @@ from ..train.train_config import build_config
 from .argtypes import non_negative_int, positive_float, positive_int, probability
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "train", help="train a dense retriever (mono / cross / hybrid / mixed batches)",
-        description="Train a sentence-transformers encoder with InfoNCE over sampled batches. Everything is "
-                    "written to OUT: config.yaml, log.jsonl, checkpoints/, best/ and final/ (sentence-transformers "
-                    "models), summary.json. See docs/cli-train.md.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("Train a sentence-transformers encoder with InfoNCE over sampled batches. Everything is "
+                          "written to OUT: config.yaml, log.jsonl, checkpoints/, best/ and final/ "
+                          "(sentence-transformers models), summary.json. See docs/cli-train.md.")
     parser.add_argument("--config", metavar="YAML", help="training configuration (see configs/)")
     parser.add_argument("--model", metavar="NAME_OR_PATH", help="model.name_or_path: hub name or local directory")
     parser.add_argument("--data", action="append", metavar="[NAME=]PATH",

@@ -67,11 +67,10 @@ def _translate_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("translate", help="machine-translate training pairs or a BEIR data set (cached, resumable)",
-                              description="Translate the source-language pairs of a pair file into target languages "
-                                          "(translations keep their group id), or a BEIR directory into one BEIR "
-                                          "directory per target language (same ids and qrels); see docs/translation.md.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Translate the source-language pairs of a pair file into target languages (translations keep "
+                     "their group id), or a BEIR directory into one BEIR directory per target language (same ids "
+                     "and qrels); see docs/translation.md.")
     p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet), or BEIR directory "
                                  "(corpus.jsonl, queries.jsonl, qrels/)")
     p.add_argument("--out", required=True, help="output pair file; for a BEIR directory, the directory that "
