@@ -2,20 +2,40 @@
 
     index = build_index(group, lang, dataset, languages=("de", "en"), datasets=("squad",))
     sampler = build_sampler(SamplerConfig("hybrid", batch_size=100, alpha=0.5), index)
-    SamplerConfig().batch_strategy == Strategy.parse("hybrid(0.5)")  # the paper's defaults
     for batch in sampler: ...  # Batch(kind, query_index, passage_index, group, ...)
+    Strategy.parse("hybrid(0.5)") == SamplerConfig().batch_strategy  # the paper's defaults
 
 See docs/sampling.md for the exact probabilities, the epoch definition and the invariants.
+Names are resolved on first use, so that `Strategy` and the strategy list (a command's options)
+do not load numpy.
 """
-from .batch import BATCH_KINDS, Batch, slice_for_rank
-from .batch_strategy import DEFAULT_ALPHA, DEFAULT_STRATEGY, STRATEGIES, UNTRAINED, WITH_ALPHA, Strategy
-from .sampler_config import DEFAULT_BATCH_SIZE, LANGUAGE_WEIGHTINGS, SamplerConfig, alpha_at
-from .index import SamplingIndex, build_index, index_from_pairs
-from .sampler import BatchSampler, build_sampler
-from .simulate import simulated_arrays
-from .sampling_shares import SamplingStats
+from __future__ import annotations
 
-__all__ = ["BATCH_KINDS", "Batch", "BatchSampler", "DEFAULT_ALPHA", "DEFAULT_BATCH_SIZE", "DEFAULT_STRATEGY",
-           "LANGUAGE_WEIGHTINGS", "STRATEGIES", "SamplerConfig", "SamplingIndex", "SamplingStats", "Strategy",
-           "UNTRAINED", "WITH_ALPHA", "alpha_at", "build_index", "build_sampler", "index_from_pairs",
-           "simulated_arrays", "slice_for_rank"]
+from ..lazy import lazy_exports
+
+_EXPORTS = {
+    "BATCH_KINDS": "batch",
+    "Batch": "batch",
+    "slice_for_rank": "batch",
+    "DEFAULT_ALPHA": "batch_strategy",
+    "DEFAULT_STRATEGY": "batch_strategy",
+    "STRATEGIES": "batch_strategy",
+    "UNTRAINED": "batch_strategy",
+    "WITH_ALPHA": "batch_strategy",
+    "Strategy": "batch_strategy",
+    "DEFAULT_BATCH_SIZE": "sampler_config",
+    "LANGUAGE_WEIGHTINGS": "sampler_config",
+    "SamplerConfig": "sampler_config",
+    "alpha_at": "sampler_config",
+    "SamplingIndex": "index",
+    "build_index": "index",
+    "index_from_pairs": "index",
+    "BatchSampler": "sampler",
+    "build_sampler": "sampler",
+    "simulated_arrays": "simulate",
+    "SamplingStats": "sampling_shares",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

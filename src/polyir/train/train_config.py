@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..config_io import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
-from ..encode import PRECISIONS as EVAL_PRECISIONS
+from ..device_checks import PRECISIONS as EVAL_PRECISIONS
 from ..errors import ConfigError
 from ..evaluate.measures import parse_measure
 from ..sampling import SamplerConfig
