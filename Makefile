@@ -76,6 +76,6 @@ study-gpu-model: $(STAMP)
 	  $(OFFLINE) $(BIN)/python $(SHARED)/tools/build_me5_small.py build/me5-small-pruned.bin models/me5-small-pruned; }
 
 study-gpu: study-data study-gpu-model
-	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-me5-gpu.yaml --jobs 3 --threads 4
+	$(OFFLINE) $(BIN)/polyir sweep configs/sweeps/study-me5-gpu.yaml --runs-per-device 5 --threads 3
 	$(OFFLINE) $(BIN)/polyir report runs/study-me5-gpu/results.db --out runs/study-me5-gpu/report \
 	    --measure AP R@1 R@10 nDCG@10 R@100 RR@10
