@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..model_loading import PROMPT_PRESETS
+from ..sampling import BATCH_KINDS
 from ..sampling.batch_strategy import DESCRIPTIONS, WITH_ALPHA
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _data(card: "ModelCard") -> str:
 
 def _composition(card: "ModelCard") -> str:
     c = card.composition
-    shares = ", ".join(f"{kind} {c.get(f'share_batches_{kind}', 0):.1%}" for kind in ("mono", "cross", "mixed")
+    shares = ", ".join(f"{kind} {c.get(f'share_batches_{kind}', 0):.1%}" for kind in BATCH_KINDS
                        if c.get(f"share_batches_{kind}"))
     mono = ", ".join(f"{key.removeprefix('share_mono_batches_')} {value:.1%}" for key, value in c.items()
                      if key.startswith("share_mono_batches_") and value)
