@@ -1,4 +1,5 @@
-"""Device settings (``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps``): resolved and checked up front.
+"""Device settings (``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps``): resolved and checked up front;
+and the inference precisions an encoder runs in (`PRECISIONS`).
 
 A setting the machine cannot honour is a `ConfigError` naming the setting (``runtime.device``,
 ``--device``) before anything is loaded: no CUDA for ``cuda``, a GPU index that is not
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import ConfigError
+
+PRECISIONS = ("fp32", "bf16", "fp16")  # inference: fp32 as the weights are; bf16 / fp16: torch.autocast
 
 
 @dataclass(frozen=True)

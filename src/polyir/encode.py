@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .device_checks import PRECISIONS
 from .embcache import EmbeddingCache, text_key
 from .encode_loop import TASK_OF_KIND, encoded_chunks, plan_batches, token_lengths  # noqa: F401 (re-exported)
 from .errors import ConfigError, InputError
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
-
-PRECISIONS = ("fp32", "bf16", "fp16")  # fp32: as the weights are; bf16 / fp16: torch.autocast
 
 
 @dataclass

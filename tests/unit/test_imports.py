@@ -130,12 +130,21 @@ def test_every_module_imports(name):
         raise
 
 
-def test_help_loads_no_heavy_library():
-    code = ("import sys; from polyir.cli import build_parser; build_parser(); "
-            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'numba', 'scipy', "
-            "'matplotlib', 'faiss') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+def test_help_loads_no_heavy_library_and_no_other_commands_options():
+    # `polyir --help` and `polyir COMMAND --help` read only the command's options (docs/benchmarks.md,
+    # "Command-line start-up"): no numpy, no torch, no other command's module
+    code = ("import sys; from polyir.cli import COMMANDS, main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "heavy = ('numpy', 'torch', 'transformers', 'sentence_transformers', 'numba', 'scipy', 'matplotlib', 'faiss')\n"
+            "print(sorted(m for m in heavy if m in sys.modules), "
+            "sorted(m for m in sys.modules if m.startswith('polyir.cli.') and m != 'polyir.cli.argtypes'))")
+    for command in ["", "model", "data", "translate", "evaluate", "train", "sweep", "report", "demo"]:
+        argv = [command, "--help"] if command else ["--help"]
+        out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
+        loaded = out.strip().splitlines()[-1]
+        assert loaded.startswith("[] "), (command, loaded)
+        options = {"data": ["data_options", "translate_options"]}.get(command, [f"{command}_options"] if command else [])
+        assert loaded == f"[] {sorted(f'polyir.cli.{m}' for m in options)}", (command, loaded)
 
 
 def test_file_names_are_unique_in_the_tree():

@@ -5,32 +5,6 @@ import argparse
 import sys
 
 from ..experiments.sweep_report import write_report
-from .argtypes import non_negative_int, open_fraction, positive_int
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "report", help="write report.md / report.html (tables, significance, heatmaps, curves) from a results database",
-        description="Aggregate a sweep's results database over seeds (mean ± std), compare every strategy with a "
-                    "reference on the same questions (paired cluster bootstrap CI + randomisation test, Holm-"
-                    "corrected per table), and write OUT/report.md, OUT/report.html and PNG figures. See "
-                    "docs/experiments.md and docs/metrics.md.")
-    p.add_argument("db", metavar="RESULTS.db", help="results database written by polyir sweep / polyir demo")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--reference", default=None,
-                   help="reference strategy, e.g. hybrid(0.5), X-Y, X-X-mono, mixed(0.3) "
-                        "(default: the sweep's 'reference', else hybrid(0.5))")
-    p.add_argument("--measure", nargs="+", default=["AP"],
-                   help="measures to tabulate and test (default AP; the first one drives figures and summary)")
-    p.add_argument("--resamples", type=positive_int, default=10_000,
-                   help="bootstrap and randomisation resamples per test (default 10000, at least 1000)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
-    p.add_argument("--level", type=open_fraction, default=0.05,
-                   help="significance level of the marks (default 0.05; α names the strategies' P(mono))")
-    p.add_argument("--all-pairs", action="store_true",
-                   help="also test every pair of strategies, and each strategy against the untrained model")
-    p.add_argument("--title", default=None, help="report title")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,3 +16,5 @@ def run(args: argparse.Namespace) -> int:
         print("\n" + "\n".join(f"- {line}" for line in report.summary))
     print(f"\nwrote {report.markdown}, {report.html} and {len(report.figures)} figures", file=sys.stderr)
     return 0
+
+

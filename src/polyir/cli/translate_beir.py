@@ -11,7 +11,7 @@ from ..io import atomic_write_json
 from ..translate.backends import TranslatorPool
 from ..translate.beir_pipeline import BeirTranslateOptions, translate_beir
 from ..translate.cache import TranslationCache
-from .translate_options import decoding_settings, filter_config_from_args, model_choice
+from .translate_settings import decoding_settings, filter_config_from_args, model_choice
 
 PAIR_ONLY = (("--translations-only", "translations_only"), ("--exclude", "exclude"), ("--contained", "contained"))
 

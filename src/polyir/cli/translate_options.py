@@ -1,14 +1,11 @@
-"""Options shared by ``polyir translate`` (pair files and BEIR directories) and ``polyir data filter``:
-the quality filters, the model choice and the decoding settings, from flags to library values."""
+"""``polyir translate``'s options (pair files and BEIR directories; what the command does:
+`polyir.cli.translate`, imported when it runs), and the quality-filter options it shares with
+``polyir data filter`` (their values for the library: `polyir.cli.translate_settings`)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..errors import ConfigError
-from ..languages import normalise_language
-from ..translate.backends import DecodingSettings, ModelChoice
-from ..translate.filters import FilterConfig
+from ..translate.filter_config import FilterConfig
 from .argtypes import non_negative_float, non_negative_int, positive_float, positive_int
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-{src}-{tgt}"
@@ -32,29 +29,50 @@ def add_filter_arguments(p: argparse.ArgumentParser, *, optional: bool) -> None:
                    help=f"identify outputs of at least this many characters (default {d.langid_min_chars})")
 
 
-def filter_config_from_args(args: argparse.Namespace):
-    if getattr(args, "no_filter", False):
-        return FilterConfig(quality=False)
-    return FilterConfig(untranslated_min_chars=args.untranslated_min_chars, max_repeats=args.max_repeats,
-                        length_ratio_factor=args.length_ratio, length_slack=args.length_slack,
-                        langid=args.langid, langid_min_chars=args.langid_min_chars)
+def _cache_kept(args: argparse.Namespace) -> str:
+    if args.no_cache:
+        return "nothing was written (--no-cache); re-run the same command to start again"
+    return "finished batches are in the translation cache; re-run the same command to continue from there"
 
 
-def print_filter_report(report) -> None:
-    if report is not None and report.checked:
-        print("quality filters (pairs dropped per language and reason):", file=sys.stderr)
-        print(report.format_table(), file=sys.stderr)
-
-
-def model_choice(values: list[str]):
-    templates = [v for v in values if "=" not in v]
-    if len(templates) > 1:
-        raise ConfigError(f"give one --model template (and LANG=MODEL overrides), got {', '.join(templates)}")
-    overrides = tuple((normalise_language(v.split("=", 1)[0]), v.split("=", 1)[1]) for v in values if "=" in v)
-    return ModelChoice(templates[0] if templates else DEFAULT_MODEL, overrides)
-
-
-def decoding_settings(args: argparse.Namespace):
-    return DecodingSettings(backend=args.backend, num_beams=args.num_beams, max_length=args.max_length,
-                            dtype=args.dtype, compute_type=args.compute_type, device=args.device,
-                            tokenizer=args.tokenizer)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Translate the source-language pairs of a pair file into target languages (translations keep "
+                     "their group id), or a BEIR directory into one BEIR directory per target language (same ids "
+                     "and qrels); see docs/translation.md.")
+    p.add_argument("input", help="pair file (.jsonl, .jsonl.gz, .parquet), or BEIR directory "
+                                 "(corpus.jsonl, queries.jsonl, qrels/)")
+    p.add_argument("--out", required=True, help="output pair file; for a BEIR directory, the directory that "
+                                                "receives one BEIR directory per target (OUT/<lang>/)")
+    p.add_argument("--source", default="en", help="language to translate from (default en)")
+    p.add_argument("--targets", nargs="+", required=True, metavar="LANG", help="languages to translate into")
+    p.add_argument("--model", action="append", metavar="MODEL",
+                   help=f"model name or directory; {{src}}/{{tgt}} are filled in per language pair "
+                        f"(default {DEFAULT_MODEL}); LANG=MODEL for one target (repeatable)")
+    g = p.add_argument_group("decoding")
+    g.add_argument("--backend", choices=("transformers", "ctranslate2"), default="transformers")
+    g.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default cpu)")
+    g.add_argument("--batch-size", type=positive_int, default=32, help="segments per model call (default 32)")
+    g.add_argument("--max-length", type=positive_int, default=256, help="tokens kept per input and generated per output (default 256)")
+    g.add_argument("--num-beams", type=positive_int, default=4, help="beam size; 1 is greedy (default 4)")
+    g.add_argument("--dtype", default="float32", help="transformers: float32, float16, bfloat16 (default float32)")
+    g.add_argument("--compute-type", default="default", help="ctranslate2: int8, float16, int8_float16, ... (default: the model's)")
+    g.add_argument("--tokenizer", help="ctranslate2: tokenizer directory or hub id, if not in the model directory")
+    g = p.add_argument_group("data")
+    g.add_argument("--no-split", action="store_true", help="translate passages whole instead of sentence by sentence")
+    g.add_argument("--translations-only", action="store_true", help="write only the translations, not the input pairs")
+    g.add_argument("--exclude", nargs="+", default=[], metavar="EVAL",
+                   help="leakage guard: drop groups overlapping these evaluation sets before translating")
+    g.add_argument("--contained", action="store_true", help="with --exclude: also substring-match positives")
+    cache = g.add_mutually_exclusive_group()
+    cache.add_argument("--cache", help="SQLite cache file (default $POLYIR_CACHE_DIR/translations.sqlite or "
+                                       "~/.cache/polyir/translations.sqlite)")
+    cache.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument("--report", help="write the counts (cache, filters, leakage) as JSON")
+    g = p.add_argument_group("BEIR directories")
+    g.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="records read, translated and written at a time (default 1000): the memory bound")
+    g.add_argument("--on-reject", choices=("source", "drop"), default=None,
+                   help="a translated field that fails the quality filters: keep the source text of that field "
+                        "(default: ids and qrels unchanged), or drop the record and its qrels lines")
+    add_filter_arguments(p, optional=True)
+    p.set_defaults(handler="translate:run", on_interrupt=_cache_kept)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..encode import PRECISIONS
+from ..device_checks import PRECISIONS
 from ..errors import ConfigError
 from ..types import CANDIDATE_TEXT_MODES
 

@@ -14,10 +14,8 @@ from ..lazy import lazy_exports
 _EXPORTS = {
     "SweepSpec": "sweep_types",
     "EvalSetSpec": "sweep_types",
-    "StrategyPoint": "sweep_types",
     "load_sweep": "spec",
     "parse_sweep": "spec",
-    "parse_strategy_label": "sweep_types",
     "RunSpec": "grid",
     "expand": "grid",
     "run_hash": "grid",

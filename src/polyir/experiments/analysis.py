@@ -1,9 +1,9 @@
 """Aggregation over seeds and paired significance tests between strategies.
 
 Runs are grouped into *conditions* (same model, training data, batch size and any other
-grid axis) and, within a condition, *systems* (strategy labels: ``X-X-mono``, ``X-Y``,
-``hybrid(0.5)``, ...; the untrained model is the ``untrained`` system of every condition
-with its model).  Per system and evaluation set:
+grid axis) and, within a condition, *systems*: `polyir.sampling.Strategy` values (``X-X-mono``,
+``X-Y``, ``hybrid(0.5)``, ...), read from the results database's ``strategy`` and ``alpha``
+columns; the untrained model is the ``untrained`` system of every condition with its model.  Per system and evaluation set:
 
 * each macro value (mono / cross / multi of a measure, rank distance) is summarised over
   seeds as mean ± sample std, with a t-interval across seeds;
@@ -24,9 +24,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluate.measures import parse_measures
 from ..evaluate.significance import Comparison, compare, holm
+from ..sampling import DEFAULT_STRATEGY, UNTRAINED, Strategy
 from .record import MACRO, Matrix
 from .store import ResultsStore
-from .sweep_types import parse_strategy_label
 
 KINDS = ("mono", "cross", "multi")
 RANK_DISTANCE = ("bias", "rank_distance")  # (kind, measure) of the language-bias statistic
@@ -88,8 +88,8 @@ class Test:
     eval_set: str
     kind: str
     measure: str
-    system: str
-    reference: str
+    system: Strategy
+    reference: Strategy
     result: Comparison
     p_holm: float
     family: tuple
@@ -107,10 +107,10 @@ class Test:
 class Analysis:
     runs: list[dict]
     conditions: list[Condition]
-    systems: dict[Condition, list[str]]
+    systems: dict[Condition, list[Strategy]]
     eval_sets: list[str]
     measures: list[str]
-    reference: str
+    reference: Strategy
     cells: dict[tuple, Cell] = field(default_factory=dict)  # (condition, system, eval_set, kind, measure)
     tests: list[Test] = field(default_factory=list)  # each system vs the reference
     pair_tests: list[Test] = field(default_factory=list)  # every pair (all_pairs=True)
@@ -134,20 +134,9 @@ class Analysis:
         return out | ({"extra"} if len({c.extra for c in self.conditions}) > 1 else set())
 
 
-def system_sort_key(label: str) -> tuple:
-    point = parse_strategy_label(label) if _is_label(label) else None
-    order = {"untrained": 0, "mono": 1, "cross": 2, "hybrid": 3, "mixed": 4}
-    if point is None:
-        return (9, 0.0, label)
-    return (order.get(point.strategy, 9), -(point.alpha if point.alpha is not None else 0.0), label)
-
-
-def _is_label(label: str) -> bool:
-    try:
-        parse_strategy_label(label)
-        return True
-    except ConfigError:
-        return False
+def system_of(run: dict) -> Strategy:
+    """A run's strategy and α as the results database records them (its label is never parsed)."""
+    return Strategy.of(run["strategy"], run["alpha"])
 
 
 def condition_of(run: dict) -> Condition:
@@ -155,14 +144,13 @@ def condition_of(run: dict) -> Condition:
     return Condition(str(run["model"]), str(run["data"] or ""), int(run["batch_size"] or 0), extra)
 
 
-def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: Iterable[str] = ("AP",),
+def analyse(store: ResultsStore, *, reference: Strategy = DEFAULT_STRATEGY, measures: Iterable[str] = ("AP",),
             n_resamples: int = 10_000, seed: int = 0, all_pairs: bool = False, level: float = 0.05) -> Analysis:
     """Cells and tests for every condition, evaluation set and measure in ``store``."""
     if not 0.0 < level < 1.0:
         raise ConfigError(f"the significance level must be in (0, 1), got {level}")
     if n_resamples < 1000:
         raise ConfigError(f"use at least 1000 resamples for the tests, got {n_resamples}")
-    reference = parse_strategy_label(reference).label
     runs = store.runs()
     if not runs:
         raise ConfigError(f"{store.path}: no finished runs recorded yet")
@@ -172,10 +160,11 @@ def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: It
     for c in conditions:  # the untrained model joins every condition with its model
         members[c] += [r for r in runs if r["kind"] == "baseline" and r["model"] == c.model
                        and all(dict(c.extra).get(k) == str(v) for k, v in r["axes"].items() if k.startswith("model."))]
-    systems = {c: sorted({r["label"] for r in members[c]}, key=system_sort_key) for c in conditions}
+    systems = {c: sorted({system_of(r) for r in members[c]}, key=lambda s: s.sort_key) for c in conditions}
     if not any(reference in s for s in systems.values()):
-        available = sorted({s for v in systems.values() for s in v}, key=system_sort_key)
-        raise ConfigError(f"reference {reference!r} is not among the recorded strategies: {', '.join(available)}")
+        available = sorted({s for v in systems.values() for s in v}, key=lambda s: s.sort_key)
+        raise ConfigError(f"reference {reference.label!r} is not among the recorded strategies: "
+                          f"{', '.join(s.label for s in available)}")
     macro = _macro_values(store)
     eval_sets = sorted({k[1] for k in macro})
     measures = recorded_measures(macro, measures, store.path)
@@ -184,7 +173,7 @@ def analyse(store: ResultsStore, *, reference: str = "hybrid(0.5)", measures: It
     statistics = [(kind, m) for m in measures for kind in KINDS] + [RANK_DISTANCE]
     for c in conditions:
         for system in systems[c]:
-            ids = [r["run_id"] for r in members[c] if r["label"] == system]
+            ids = [r["run_id"] for r in members[c] if system_of(r) == system]
             for eval_set in eval_sets:
                 for kind, m in statistics:
                     values = tuple(macro[(i, eval_set, kind, m)] for i in ids if (i, eval_set, kind, m) in macro)
@@ -219,11 +208,12 @@ def _macro_values(store: ResultsStore) -> dict[tuple, float]:
 def _run_tests(store, analysis: Analysis, members, statistics, seed: int, *, pairs: bool) -> list[Test]:
     tests: list[Test] = []
     for c in analysis.conditions:
-        trained = [s for s in analysis.systems[c] if s != "untrained"]
+        trained = [s for s in analysis.systems[c] if s.trains]
         if pairs:  # every pair of strategies, and each strategy against the untrained model
             comparisons = [(a, b) for i, a in enumerate(trained) for b in trained[i + 1:]]
-            if "untrained" in analysis.systems[c]:
-                comparisons += [(s, "untrained") for s in trained]
+            untrained = Strategy(UNTRAINED)
+            if untrained in analysis.systems[c]:
+                comparisons += [(s, untrained) for s in trained]
         elif analysis.reference in trained:
             comparisons = [(s, analysis.reference) for s in trained if s != analysis.reference]
         else:
@@ -248,8 +238,8 @@ def _run_tests(store, analysis: Analysis, members, statistics, seed: int, *, pai
     return _holm_by_family(tests)
 
 
-def _seed_matrices(store, runs: list[dict], system: str, eval_set: str, kind: str, measure: str) -> list[Matrix]:
-    found = [store.matrix(r["run_id"], eval_set, kind, measure) for r in runs if r["label"] == system]
+def _seed_matrices(store, runs: list[dict], system: Strategy, eval_set: str, kind: str, measure: str) -> list[Matrix]:
+    found = [store.matrix(r["run_id"], eval_set, kind, measure) for r in runs if system_of(r) == system]
     return [m for m in found if m is not None]
 
 
@@ -288,9 +278,3 @@ def _holm_by_family(tests: list[Test]) -> list[Test]:
             adjusted[i] = p
     return [Test(t.condition, t.eval_set, t.kind, t.measure, t.system, t.reference, t.result, p, t.family)
             for t, p in zip(tests, adjusted)]
-
-
-def strategy_of(analysis: Analysis, system: str) -> tuple[str, float | None]:
-    """A system's strategy and α as the results database records them (its label is never parsed)."""
-    row = next(r for r in analysis.runs if r["label"] == system)
-    return row["strategy"], row["alpha"]

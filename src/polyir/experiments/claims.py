@@ -1,6 +1,6 @@
 """The report's generated summary: one sentence per comparison with the reference, phrased
 from the significance tests only (a difference is called a win only when its Holm-adjusted
-p-value is below α; otherwise it is reported as no significant difference)."""
+p-value is below the significance level; otherwise it is reported as no significant difference)."""
 from __future__ import annotations
 
 from .analysis import KINDS, LOWER_IS_BETTER, RANK_DISTANCE, Analysis, Condition, Test
@@ -64,9 +64,9 @@ def headline(analysis: Analysis, condition: Condition, eval_set: str, measure: s
                  == (condition, eval_set, kind, measure)]
         if not tests:
             continue
-        wins = [t.system for t in tests if t.significant(analysis.level) and t.better]
-        losses = [t.system for t in tests if t.significant(analysis.level) and not t.better]
-        ties = [t.system for t in tests if not t.significant(analysis.level)]
+        wins = [t.system.label for t in tests if t.significant(analysis.level) and t.better]
+        losses = [t.system.label for t in tests if t.significant(analysis.level) and not t.better]
+        ties = [t.system.label for t in tests if not t.significant(analysis.level)]
         parts = []
         if wins:
             parts.append(f"better than {analysis.reference}: {', '.join(wins)}")

@@ -18,43 +18,11 @@ from ..data.synthetic.synthetic_generator import generate_synthetic
 from ..errors import ConfigError
 from ..io import atomic_write_text, output_directory, read_json
 from ..modelinit import init_model
+from ..sampling import DEFAULT_STRATEGY
+from .demo_settings import PRETRAINED_LR, SCRATCH_LR, DemoOptions
 from .sweep_report import write_report
-from .spec import parse_sweep
+from .spec import parse_strategies, parse_sweep
 from .sweep_driver import ensure_finished, run_sweep
-
-STRATEGIES = ("mono", "cross", "hybrid(0.5)", "mixed(0.5)")
-SCRATCH_LR = 1e-3  # a randomly initialised encoder needs a large learning rate
-PRETRAINED_LR = 3e-5  # the paper's, for fine-tuning a pre-trained encoder
-
-
-@dataclass(frozen=True)
-class DemoOptions:
-    out: Path = Path("demo-out")
-    data: tuple[str, ...] = ()  # training sources (NAME=PATH or PATH); empty: the synthetic set
-    eval_dir: str | None = None  # evaluation directory; None: the synthetic set's eval split
-    eval_format: str = "xquad-r"
-    model: str | None = None  # None: a tiny encoder initialised on the training data
-    strategies: tuple[str, ...] = STRATEGIES
-    seeds: int = 2
-    steps: int = 300
-    batch_size: int = 64
-    lr: float | None = None  # None: SCRATCH_LR for the tiny encoder, PRETRAINED_LR for --model
-    jobs: int = 2
-    threads: int = 1
-    languages: int = 4  # synthetic languages
-    groups: int = 1500  # synthetic training groups
-    eval_questions: int = 300  # synthetic evaluation questions
-    max_queries: int | None = None
-    resamples: int = 10_000
-    measures: tuple[str, ...] = ("AP", "R@1", "R@10")
-
-    @classmethod
-    def quick(cls, **overrides) -> "DemoOptions":
-        """Small sizes for tests and smoke checks (``polyir demo --quick``): seconds, not minutes."""
-        values = dict(languages=3, groups=200, eval_questions=40, steps=30, batch_size=16, seeds=1,
-                      resamples=1000)
-        values.update(overrides)
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -136,6 +104,7 @@ def demo_sweep(options: DemoOptions, sources: list[str], eval_dir: str, model: s
     if options.seeds < 1 or options.steps < 1:
         raise ConfigError("--seeds and --steps must be positive")
     lr = options.lr or (PRETRAINED_LR if options.model else SCRATCH_LR)
+    strategies = parse_strategies(list(options.strategies), {}, "--strategies")
     evaluate = {"name": Path(eval_dir.rstrip("/")).name if options.eval_dir else "synthetic",
                 "dataset": options.eval_format, "data_dir": eval_dir,
                 "options": {"batch_size": 128, "measures": list(options.measures)}}
@@ -152,10 +121,10 @@ def demo_sweep(options: DemoOptions, sources: list[str], eval_dir: str, model: s
             # checkpoints make an interrupted demo resume mid-run; the final model is always saved
             "checkpoint": {"every": max(options.steps // 3, 1), "keep_last": 1, "save_best": False},
         },
-        "grid": {"strategy": list(options.strategies), "seed": list(range(options.seeds)),
+        "grid": {"strategy": [s.label for s in strategies], "seed": list(range(options.seeds)),
                  "model": [{"name": "tiny" if not options.model else Path(model.rstrip("/")).name,
                             "name_or_path": model}]},
         "evaluate": [evaluate],
         "baseline": True,
-        "reference": "hybrid(0.5)" if "hybrid(0.5)" in options.strategies else options.strategies[-1],
+        "reference": (DEFAULT_STRATEGY if DEFAULT_STRATEGY in strategies else strategies[-1]).label,
     }

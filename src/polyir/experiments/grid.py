@@ -18,8 +18,9 @@ from typing import Any, Iterator, Mapping
 
 from ..config_io import from_dict, set_dotted, to_dict
 from ..errors import ConfigError
+from ..sampling import UNTRAINED, Strategy
 from ..train.train_config import TrainConfig
-from .sweep_types import EvalSetSpec, StrategyPoint, SweepSpec
+from .sweep_types import EvalSetSpec, SweepSpec
 
 HASH_VERSION = 1
 HASH_LENGTH = 16
@@ -123,8 +124,8 @@ def expand(spec: SweepSpec) -> list[RunSpec]:
     points = itertools.product(_or_base(spec.variants), _or_base(spec.models), _or_base(spec.data), _extra_points(spec))
     for variant, model, data, extra in points:
         for batch_size, seed, point in itertools.product(spec.batch_sizes, spec.seeds, spec.strategies):
-            axes = {"batch_size": batch_size, "seed": seed, "strategy": point.strategy, "alpha": point.alpha,
-                    "label": point.label, **({"variant": variant.label} if variant else {}), **dict(extra)}
+            axes = {"batch_size": batch_size, "seed": seed, **strategy_axes(point),
+                    **({"variant": variant.label} if variant else {}), **dict(extra)}
             overrides = [*(variant.overrides if variant else ()), *(model.overrides if model else ()),
                          *(data.overrides if data else ()), *_strategy_overrides(point),
                          ("sampler.batch_size", batch_size), ("seed", seed), *extra]
@@ -164,11 +165,15 @@ def _source_label(source) -> str:
     return name if sep and "/" not in name else Path(str(source).rstrip("/")).name.split(".")[0]
 
 
-def _strategy_overrides(point: StrategyPoint) -> list[tuple[str, Any]]:
+def strategy_axes(point: Strategy) -> dict[str, Any]:
+    """A run's strategy axes, the results database's ``strategy``, ``alpha`` and ``label`` columns."""
+    return {"strategy": point.name, "alpha": point.alpha, "label": point.label}
+
+
+def _strategy_overrides(point: Strategy) -> list[tuple[str, Any]]:
     # mono / cross ignore α: fix it (and drop any schedule) so that the base's α cannot split identical runs
-    alpha = 0.5 if point.alpha is None else point.alpha
-    return [("sampler.strategy", point.strategy), ("sampler.alpha", alpha)] + (
-        [("sampler.alpha_end", None)] if point.alpha is None else [])
+    fields = [(f"sampler.{key}", value) for key, value in point.sampler_fields().items()]
+    return fields + ([("sampler.alpha_end", None)] if point.alpha is None else [])
 
 
 def build_train_dict(spec: SweepSpec, overrides: list[tuple[str, Any]], *, where: str) -> dict:
@@ -190,7 +195,7 @@ def build_train_dict(spec: SweepSpec, overrides: list[tuple[str, Any]], *, where
 def _baselines(spec: SweepSpec, runs: list[RunSpec], eval_dicts: tuple[dict, ...]) -> list[RunSpec]:
     found: dict[str, RunSpec] = {}
     for run in runs:
-        axes = {"model": run.axes["model"], "strategy": "untrained", "alpha": None, "label": "untrained",
+        axes = {"model": run.axes["model"], **strategy_axes(Strategy(UNTRAINED)),
                 **{k: v for k, v in run.axes.items() if k.startswith("model.")}}
         # only what the untrained model's evaluation depends on: training-only options (lengths,
         # frozen embeddings, dropout, precision) must not split one baseline into several

@@ -9,11 +9,15 @@ from typing import Sequence
 import numpy as np
 
 from ..io import atomic_write_bytes
-from .analysis import KINDS, Analysis, Condition, strategy_of, system_sort_key
+from ..sampling import Strategy
+from ..sampling.batch_strategy import MONO_PROBABILITY
+from .analysis import KINDS, Analysis, Condition
 from .tables import SeedTables
 
 KIND_TITLES = {"mono": "monolingual", "cross": "cross-lingual", "multi": "multilingual"}
-ENDPOINTS = {"X-X-mono": 1.0, "X-Y": 0.0}  # hybrid and mixed at α = 1 / α = 0 are these strategies
+# X-X-mono and X-Y: hybrid at α = 1 and α = 0, mixed at α = 0
+ENDPOINTS = {Strategy(name): alpha for name, alpha in MONO_PROBABILITY.items()}
+FAMILY_STYLES = {"hybrid": dict(marker="o", color="tab:blue"), "mixed": dict(marker="s", color="tab:orange")}
 
 
 def _figure(width: float, height: float):
@@ -32,7 +36,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def heatmaps(tables: SeedTables, condition: Condition, systems: Sequence[str], eval_set: str, measure: str,
+def heatmaps(tables: SeedTables, condition: Condition, systems: Sequence[Strategy], eval_set: str, measure: str,
              path: Path, title: str) -> Path:
     """One panel per system: query language (rows) × candidate language (+ the multilingual pool)."""
     queries, pools = tables.languages(eval_set)
@@ -57,7 +61,7 @@ def heatmaps(tables: SeedTables, condition: Condition, systems: Sequence[str], e
         ax.axvline(len(pools) - 0.5, color="white", linewidth=1.5)  # separates the multilingual pool
         ax.set_xticks(range(len(columns)), columns, fontsize=7, rotation=90 if len(columns) > 8 else 0)
         ax.set_yticks(range(len(queries)), queries, fontsize=7)
-        ax.set_title(system, fontsize=9)
+        ax.set_title(system.label, fontsize=9)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -86,30 +90,28 @@ def alpha_curves(analysis: Analysis, condition: Condition, eval_set: str, measur
     """Metric vs α for hybrid (per-batch) and mixed (per-item) composition.  Hybrid at α = 1 is
     X-X-mono and at α = 0 X-Y (the sampler's end points), mixed at α = 0 is X-Y: the lines run
     through those runs, drawn as their own markers.  Error bars: 95% t-interval across seeds."""
-    families: dict[str, list[tuple[float, str]]] = {}
+    families: dict[str, list[tuple[float, Strategy]]] = {}
     for s in analysis.systems[condition]:
-        strategy, alpha = strategy_of(analysis, s)
-        if strategy in ("hybrid", "mixed") and alpha is not None:
-            families.setdefault(strategy, []).append((alpha, s))
+        if s.alpha is not None:  # the strategies that take α (the database's alpha column)
+            families.setdefault(s.name, []).append((s.alpha, s))
     if not families:
         return None
     fig = _figure(10.5, 3.3)
     axes = fig.subplots(1, len(KINDS), squeeze=False)[0]
-    styles = {"hybrid": dict(marker="o", color="tab:blue"), "mixed": dict(marker="s", color="tab:orange")}
     for ax, kind in zip(axes, KINDS):
         for family, points in sorted(families.items()):
             ends = [(a, s) for s, a in ENDPOINTS.items() if family == "hybrid" or a == 0.0]
             taken = {a for a, _ in points}
-            line = sorted(points + [(a, s) for a, s in ends if a not in taken])
+            line = sorted(points + [(a, s) for a, s in ends if a not in taken], key=lambda point: point[0])
             cells = [(a, analysis.cell(condition, s, eval_set, kind, measure)) for a, s in line]
             cells = [(a, c) for a, c in cells if c is not None]
             if cells:
                 _errorbar(ax, [a for a, _ in cells], [c for _, c in cells], label=f"{family} (α per {_unit(family)})",
-                          linewidth=1.5, **styles.get(family, {}))
-        for label, alpha in ENDPOINTS.items():
-            cell = analysis.cell(condition, label, eval_set, kind, measure)
+                          linewidth=1.5, **FAMILY_STYLES.get(family, {}))
+        for end, alpha in ENDPOINTS.items():
+            cell = analysis.cell(condition, end, eval_set, kind, measure)
             if cell is not None:
-                _errorbar(ax, [alpha], [cell], label=label, linestyle="none", marker="D" if alpha else "^",
+                _errorbar(ax, [alpha], [cell], label=end.label, linestyle="none", marker="D" if alpha else "^",
                           color="tab:green" if alpha else "tab:red", markersize=8, zorder=3)
         ax.set_title(f"{KIND_TITLES[kind]} {measure}", fontsize=9)
         ax.set_xlabel("α = P(monolingual)", fontsize=8)
@@ -137,7 +139,7 @@ def batch_size_curves(analysis: Analysis, conditions: Sequence[Condition], eval_
     conditions = sorted(conditions, key=lambda c: c.batch_size)
     if len(conditions) < 2:
         return None
-    systems = sorted({s for c in conditions for s in analysis.systems[c] if s != "untrained"}, key=system_sort_key)
+    systems = sorted({s for c in conditions for s in analysis.systems[c] if s.trains}, key=lambda s: s.sort_key)
     fig = _figure(10.5, 3.3)
     axes = fig.subplots(1, len(KINDS), squeeze=False)[0]
     for ax, kind in zip(axes, KINDS):
@@ -145,7 +147,7 @@ def batch_size_curves(analysis: Analysis, conditions: Sequence[Condition], eval_
             points = [(c.batch_size, analysis.cell(c, system, eval_set, kind, measure)) for c in conditions]
             points = [(b, cell) for b, cell in points if cell is not None]
             if points:
-                _errorbar(ax, [b for b, _ in points], [cell for _, cell in points], label=system, marker="o")
+                _errorbar(ax, [b for b, _ in points], [cell for _, cell in points], label=system.label, marker="o")
         ax.set_xscale("log", base=2)
         sizes = [c.batch_size for c in conditions]
         ax.set_xticks(sizes, [str(b) for b in sizes])

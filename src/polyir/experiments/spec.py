@@ -15,8 +15,10 @@ from ..config_io import from_dict, load_yaml
 from ..errors import ConfigError
 from ..evaluate.eval_options import EvalData, EvalOptions
 from ..evaluate.measures import parse_measures
+from ..sampling import DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_STRATEGY, WITH_ALPHA, Strategy
+from ..sampling.batch_strategy import check_alpha
 from .grid import expand
-from .sweep_types import AxisValue, EvalSetSpec, StrategyPoint, SweepSpec, check_probability, parse_strategy_label
+from .sweep_types import AxisValue, EvalSetSpec, SweepSpec
 
 SWEEP_KEYS = ("name", "out", "base", "grid", "evaluate", "baseline", "select", "reference", "guard_leakage")
 GRID_KEYS = ("strategy", "batch_size", "seed", "model", "data", "set", "variant")
@@ -49,12 +51,11 @@ def parse_sweep(data: Mapping[str, Any], *, source: str = "sweep") -> SweepSpec:
     select = data.get("select", "final")
     if select not in SELECT_MODES:
         raise ConfigError(f"{source}.select: must be one of {SELECT_MODES}, got {select!r}")
-    reference = str(data.get("reference", "hybrid(0.5)"))
-    parse_strategy_label(reference)
+    reference = _reference(data.get("reference", DEFAULT_STRATEGY.label), source)
     spec = SweepSpec(
         out=Path(str(data["out"])), base=dict(base),
         strategies=parse_strategies(grid.get("strategy"), sampler, f"{source}.grid.strategy"),
-        batch_sizes=_int_list(*_axis_or_base(grid, "batch_size", sampler, "sampler.batch_size", 100, source)),
+        batch_sizes=_int_list(*_axis_or_base(grid, "batch_size", sampler, "sampler.batch_size", DEFAULT_BATCH_SIZE, source)),
         seeds=_int_list(*_axis_or_base(grid, "seed", base, "seed", 0, source), minimum=0),
         models=_axis_values(grid.get("model"), "model", f"{source}.grid.model"),
         data=_axis_values(grid.get("data"), "data", f"{source}.grid.data"),
@@ -95,33 +96,40 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def parse_strategies(value: Any, sampler: Mapping[str, Any], where: str) -> tuple[StrategyPoint, ...]:
-    """``[mono, cross, {hybrid: [0.3, 0.5]}, {mixed: 0.5}, hybrid(0.7)]``; default: the base sampler's."""
+def parse_strategies(value: Any, sampler: Mapping[str, Any], where: str) -> tuple[Strategy, ...]:
+    """``[mono, cross, {hybrid: [0.3, 0.5]}, {mixed: 0.5}, hybrid(0.7)]``; default: the base sampler's.
+    A bare ``hybrid`` or ``mixed`` takes the base sampler's α."""
     if value is None:
-        strategy = sampler.get("strategy", "hybrid")
-        value = [{strategy: sampler.get("alpha", 0.5)} if strategy in ("hybrid", "mixed") else strategy]
-    points: list[StrategyPoint] = []
+        value = [sampler.get("strategy", DEFAULT_STRATEGY.name)]
+    points: list[Strategy] = []
     for i, item in enumerate(_as_list(value)):
         at = f"{where}[{i}]"
         if isinstance(item, Mapping):
             if len(item) != 1:
                 raise ConfigError(f"{at}: write one strategy per entry, e.g. {{hybrid: [0.3, 0.5]}}")
             (name, alphas), = item.items()
-            if name not in ("hybrid", "mixed"):
-                raise ConfigError(f"{at}: only hybrid and mixed take α values, not {name!r}")
-            points += [StrategyPoint(name, check_probability(a, at)) for a in _as_list(alphas)]
-        elif isinstance(item, str) and item.strip() in ("hybrid", "mixed"):  # α of the base sampler
-            points.append(StrategyPoint(item.strip(), check_probability(sampler.get("alpha", 0.5), f"{at} (base α)")))
+            if name not in WITH_ALPHA:
+                raise ConfigError(f"{at}: only {' and '.join(WITH_ALPHA)} take α values, not {name!r}")
+            points += [Strategy(name, check_alpha(a, at)) for a in _as_list(alphas)]
+        elif isinstance(item, str) and item.strip() in WITH_ALPHA:  # α of the base sampler
+            points.append(Strategy(item.strip(), check_alpha(sampler.get("alpha", DEFAULT_ALPHA), f"{at} (base α)")))
         elif isinstance(item, str):
-            point = parse_strategy_label(item)
-            if point.strategy == "untrained":
-                raise ConfigError(f"{at}: 'untrained' is not a training strategy (see 'baseline')")
+            point = Strategy.parse(item)
+            if not point.trains:
+                raise ConfigError(f"{at}: {point.name!r} is not a training strategy (see 'baseline')")
             points.append(point)
         else:
             raise ConfigError(f"{at}: expected a strategy name or {{hybrid|mixed: [α, ...]}}, got {item!r}")
     if not points:
         raise ConfigError(f"{where}: no strategy")
     return _unique(points, where, lambda p: p.label)
+
+
+def _reference(value: Any, source: str) -> Strategy:
+    try:
+        return Strategy.parse(str(value))
+    except ConfigError as err:
+        raise ConfigError(f"{source}.reference: {err}") from None
 
 
 def _unique(items: list, where: str, key) -> tuple:

@@ -17,13 +17,14 @@ from typing import Callable, Sequence
 from ..dirlock import DirectoryLock
 from ..errors import ConfigError, PolyirError
 from ..io import output_directory
+from ..sampling import Strategy
 from .devices import DevicePlan, parse_devices
 from .executors import RunResult, make_executor, run_command
 from .grid import RunSpec, expand
 from .record import RunRecord, has_record, read_record
 from .run_dir import run_status, write_spec
 from .store import ResultsStore
-from .sweep_types import SweepSpec, parse_strategy_label
+from .sweep_types import SweepSpec
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def select_runs(runs: list[RunSpec], only: Sequence[str]) -> list[RunSpec]:
         key, sep, value = item.partition("=")
         if sep:
             if key == "label":
-                value = parse_strategy_label(value).label
+                value = Strategy.parse(value).label
             by_key.setdefault(key.strip(), set()).add(value.strip())
         else:
             prefixes.append(item.strip())
@@ -119,7 +120,7 @@ def run_sweep(spec: SweepSpec, *, jobs: int | None = 1, executor: str = "local",
     outcome = SweepOutcome()
     output_directory(spec.out)
     with DirectoryLock(spec.out, "sweep directory"), ResultsStore(spec.db_path) as store:
-        store.set_meta("reference", spec.reference)
+        store.set_meta("reference", spec.reference.label)
         outcome.collected = len(collect(spec, store, echo))
         planned = plan_sweep(spec, store, only)
         outcome.planned = len(planned)

@@ -17,6 +17,7 @@ from typing import Sequence
 import markdown
 
 from ..io import atomic_write_text, output_directory
+from ..sampling import DEFAULT_STRATEGY, Strategy
 from . import plots
 from .analysis import KINDS, RANK_DISTANCE, Analysis, Cell, Condition, Test, analyse
 from .claims import format_p, headline, summary_lines
@@ -36,12 +37,13 @@ class ReportFiles:
     analysis: Analysis
 
 
-def write_report(db_path: str | Path, out_dir: str | Path, *, reference: str | None = None,
+def write_report(db_path: str | Path, out_dir: str | Path, *, reference: Strategy | None = None,
                  measures: Sequence[str] = ("AP",), n_resamples: int = 10_000, seed: int = 0,
                  all_pairs: bool = False, level: float = 0.05, title: str | None = None) -> ReportFiles:
     output_directory(out_dir, create=False)  # a bad --out fails before the analysis
     with ResultsStore(db_path, create=False) as store:
-        reference = reference or store.get_meta("reference") or "hybrid(0.5)"
+        if reference is None:  # the sweep's, as its file named it
+            reference = Strategy.parse(store.get_meta("reference") or DEFAULT_STRATEGY.label)
         analysis = analyse(store, reference=reference, measures=measures, n_resamples=n_resamples, seed=seed,
                            all_pairs=all_pairs, level=level)
         tables = SeedTables(store, analysis)
@@ -113,7 +115,7 @@ def main_table(analysis: Analysis, eval_set: str, measure: str) -> str:
             if all(x is None for x in cells):
                 continue
             n = max((x.n for x in cells if x is not None), default=0)
-            name = f"**{system}** (ref)" if system == analysis.reference else system
+            name = f"**{system.label}** (ref)" if system == analysis.reference else system.label
             rows.append([*_condition_cells(analysis, c), name, str(n)] + [
                 format_cell(x, analysis.test(c, system, eval_set, k, m), analysis.level, 1 if m == "rank_distance" else 3)
                 for x, (k, m) in zip(cells, stats)])
@@ -130,7 +132,7 @@ def significance_table(analysis: Analysis, tests: list[Test], eval_set: str, mea
         digits = 1 if t.measure == "rank_distance" else 3
         what = "rank distance" if t.kind == "bias" else f"{t.kind} {t.measure}"
         mark = f" {MARK}" if t.significant(analysis.level) else ""
-        rows.append([*_condition_cells(analysis, t.condition), t.system, t.reference, what,
+        rows.append([*_condition_cells(analysis, t.condition), t.system.label, t.reference.label, what,
                      f"{r.delta:+.{digits}f}", f"[{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]",
                      format_p(r.p_value), format_p(t.p_holm) + mark, str(r.n_questions)])
     return _table(header, rows) if rows else "_No comparisons (the reference is missing from these runs)._"
@@ -145,7 +147,8 @@ def _language_tables(analysis: Analysis, tables: SeedTables, condition: Conditio
     for key, title, digits in [(k, f"{k} {measure}", 3) for k in KINDS] + [("rank_distance", "rank distance", 1)]:
         rows = [[lang, *(_num(per[s][lang][key], digits) for s in systems)] for lang in languages]
         if any(cell != "–" for row in rows for cell in row[1:]):
-            parts += [f"**{title}** by query language (mean over seeds)", _table(["query lang", *systems], rows)]
+            parts += [f"**{title}** by query language (mean over seeds)",
+                      _table(["query lang", *(s.label for s in systems)], rows)]
     return parts
 
 
@@ -244,7 +247,7 @@ def error_bars_caption(analysis: Analysis, conditions: Sequence[Condition], eval
     """What a figure's error bars are, with the t quantile for the numbers of seeds it shows."""
     from scipy.stats import t
 
-    seeds = sorted({cell.n for c in conditions for s in analysis.systems[c] if s != "untrained" for kind in KINDS
+    seeds = sorted({cell.n for c in conditions for s in analysis.systems[c] if s.trains for kind in KINDS
                     for cell in [analysis.cell(c, s, eval_set, kind, measure)] if cell is not None})
     several = [n for n in seeds if n > 1]
     if not several:

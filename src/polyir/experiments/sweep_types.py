@@ -1,48 +1,18 @@
 """The types a sweep is made of: `SweepSpec` (what `polyir.experiments.spec` parses from YAML and
-`polyir.experiments.grid` expands into runs), its axis values and evaluation sets.
+`polyir.experiments.grid` expands into runs), its axis values and evaluation sets; the values of
+its strategy axis are `polyir.sampling.Strategy`.
 
 They live apart from the parser so that the parser and the grid both import them, one way.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..config_io import from_dict, to_dict
-from ..errors import ConfigError
 from ..evaluate.eval_options import EvalData, EvalOptions
-from ..sampling import STRATEGY_NAMES, strategy_label
-
-_LABEL = re.compile(r"^(hybrid|mixed)\s*[(:=]\s*([0-9.]+)\s*\)?$")
-
-
-@dataclass(frozen=True, order=True)
-class StrategyPoint:
-    """One value of the strategy axis: a sampler strategy and, for hybrid / mixed, its α."""
-
-    strategy: str
-    alpha: float | None = None
-
-    @property
-    def label(self) -> str:
-        """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)`` (the names used in reports)."""
-        return strategy_label(self.strategy, self.alpha)
-
-
-def parse_strategy_label(text: str) -> StrategyPoint:
-    """``mono`` / ``X-X-mono``, ``cross`` / ``X-Y``, ``hybrid(0.5)``, ``mixed:0.3``, ``untrained``."""
-    value = text.strip()
-    for strategy, name in STRATEGY_NAMES.items():
-        if value.lower() in (strategy, name.lower()):
-            return StrategyPoint(strategy)
-    if value == "untrained":
-        return StrategyPoint("untrained")
-    match = _LABEL.match(value)
-    if not match:
-        raise ConfigError(f"unknown strategy {text!r}: use mono, cross, hybrid(ALPHA), mixed(ALPHA) or untrained")
-    return StrategyPoint(match.group(1), check_probability(float(match.group(2)), f"strategy {text!r}"))
+from ..sampling import DEFAULT_STRATEGY, Strategy
 
 
 @dataclass(frozen=True)
@@ -75,7 +45,7 @@ class SweepSpec:
 
     out: Path
     base: dict
-    strategies: tuple[StrategyPoint, ...]
+    strategies: tuple[Strategy, ...]
     batch_sizes: tuple[int, ...]
     seeds: tuple[int, ...]
     models: tuple[AxisValue, ...]
@@ -86,16 +56,10 @@ class SweepSpec:
     name: str = "sweep"
     baseline: bool = True  # also evaluate each untrained model (one "untrained" row per model)
     select: str = "final"  # which trained model is evaluated: final | best (by eval.metric on eval.dev)
-    reference: str = "hybrid(0.5)"  # the report's default reference strategy
+    reference: Strategy = DEFAULT_STRATEGY  # the report's default reference strategy
     guard_leakage: bool = True  # add every evaluation directory to data.exclude
     source: str = "sweep"  # where it came from (for messages)
 
     @property
     def db_path(self) -> Path:
         return self.out / "results.db"
-
-
-def check_probability(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{where}: α must be a number in [0, 1], got {value!r}")
-    return float(value)

@@ -5,7 +5,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from .analysis import Analysis, Condition, condition_of
+from ..sampling import Strategy
+from .analysis import Analysis, Condition, condition_of, system_of
 from .record import MACRO
 from .store import ResultsStore
 
@@ -15,10 +16,10 @@ class SeedTables:
 
     def __init__(self, store: ResultsStore, analysis: Analysis):
         self.analysis = analysis
-        self.run_ids: dict[tuple[Condition, str], list[int]] = defaultdict(list)
+        self.run_ids: dict[tuple[Condition, Strategy], list[int]] = defaultdict(list)
         for run in analysis.runs:
             for c in self._conditions(run):
-                self.run_ids[(c, run["label"])].append(run["run_id"])
+                self.run_ids[(c, system_of(run))].append(run["run_id"])
         self.metrics: dict[tuple, float] = {}
         self.by_run: dict[tuple, list[tuple[str, str, str, float]]] = defaultdict(list)
         self.kinds: dict[tuple[str, str, str], str] = {}
@@ -42,7 +43,7 @@ class SeedTables:
         pools = sorted({k[2] for k in keys if k[2] != "multi"})
         return queries, pools
 
-    def pair_matrix(self, condition: Condition, system: str, eval_set: str, measure: str) -> np.ndarray:
+    def pair_matrix(self, condition: Condition, system: Strategy, eval_set: str, measure: str) -> np.ndarray:
         """``[query language, candidate language + multi]`` mean over seeds (NaN: no such setting)."""
         queries, pools = self.languages(eval_set)
         ids = self.run_ids[(condition, system)]
@@ -54,7 +55,7 @@ class SeedTables:
                     out[i, j] = float(np.mean(values))
         return out
 
-    def per_language(self, condition: Condition, system: str, eval_set: str, measure: str) -> dict[str, dict]:
+    def per_language(self, condition: Condition, system: Strategy, eval_set: str, measure: str) -> dict[str, dict]:
         """Per query language: mono, mean of its cross settings, multi (of ``measure``) and rank
         distance, each averaged over seeds."""
         queries, _ = self.languages(eval_set)
@@ -74,7 +75,7 @@ class SeedTables:
             table[x] = row
         return table
 
-    def macro_bias(self, condition: Condition, system: str, eval_set: str, measure: str) -> float | None:
+    def macro_bias(self, condition: Condition, system: Strategy, eval_set: str, measure: str) -> float | None:
         ids = self.run_ids[(condition, system)]
         values = [self.bias[k] for k in ((r, eval_set, MACRO, measure) for r in ids) if k in self.bias]
         return float(np.mean(values)) if values else None

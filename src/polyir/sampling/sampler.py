@@ -22,16 +22,24 @@ log = logging.getLogger(__name__)
 
 
 class BatchSampler:
-    """Yields this rank's slice of each global batch; ``len`` = global batches per epoch."""
+    """Yields this rank's slice of each global batch; ``len`` = global batches per epoch.
+
+    ``total_steps`` (the run's length, which an α schedule needs) may instead be given as
+    ``epochs``: ``epochs × len``, known once the sampler has laid out its epoch.  A configuration
+    without a seed gets seed 0.
+    """
 
     def __init__(self, config: SamplerConfig, index: SamplingIndex, *, world_size: int = 1,
-                 rank: int = 0, total_steps: int | None = None):
+                 rank: int = 0, total_steps: int | None = None, epochs: int | None = None):
         check_world(config.batch_size, world_size, rank)
+        config = config.seeded(0)
+        self.config, self.index = config, index
+        self.layout = make_layout(index, config)
+        if total_steps is None and epochs is not None:
+            total_steps = epochs * self.layout.batches_per_epoch
         if config.alpha_end is not None and (not isinstance(total_steps, int) or total_steps < 1):
             raise ConfigError(f"an α schedule (alpha_end) needs total_steps >= 1, got {total_steps!r}")
-        self.config, self.index = config, index
         self.world_size, self.rank, self.total_steps = world_size, rank, total_steps
-        self.layout = make_layout(index, config)
         self.stats = SamplingStats(index.languages, index.datasets)
         self._epoch, self._position = 0, 0
         self._plan: EpochPlan | None = None
@@ -99,7 +107,7 @@ class BatchSampler:
                      passage_lang=index.member_lang[passage].astype(np.int64), fallback=fallback)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"epoch": self._epoch, "position": self._position, **self._identity(),
+        return {"epoch": self._epoch, "position": self._position, **self._identity(), "total_steps": self.total_steps,
                 "world_size": self.world_size, "stats": self.stats.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -115,8 +123,10 @@ class BatchSampler:
         self.stats.load_state_dict(state["stats"])
 
     def _identity(self) -> dict[str, Any]:
-        """What a saved state must match to be resumed here."""
-        return {"config": self.config.to_dict(), "batches_per_epoch": len(self), "total_steps": self.total_steps,
+        """What a saved state must match to be resumed here (the run's length only where an α
+        schedule makes the batches depend on it)."""
+        schedule = {"total_steps": self.total_steps} if self.config.alpha_end is not None else {}
+        return {"config": self.config.to_dict(), "batches_per_epoch": len(self), **schedule,
                 "examples": self.index.n_examples, "groups": self.index.n_groups}
 
     def summary(self) -> dict[str, Any]:
@@ -182,6 +192,7 @@ class BatchSampler:
 
 
 def build_sampler(config: SamplerConfig, index: SamplingIndex, *, world_size: int = 1, rank: int = 0,
-                  total_steps: int | None = None) -> BatchSampler:
-    """The sampler for ``config`` over ``index`` (validates world size, rank and schedule)."""
-    return BatchSampler(config, index, world_size=world_size, rank=rank, total_steps=total_steps)
+                  total_steps: int | None = None, epochs: int | None = None) -> BatchSampler:
+    """The sampler for ``config`` over ``index`` (validates world size, rank and schedule); the run
+    lasts ``total_steps`` or ``epochs`` of this sampler."""
+    return BatchSampler(config, index, world_size=world_size, rank=rank, total_steps=total_steps, epochs=epochs)

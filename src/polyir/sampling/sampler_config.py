@@ -1,6 +1,11 @@
-"""`SamplerConfig`: what a batch sampler draws, validated once; and the α schedule."""
+"""`SamplerConfig`: what a batch sampler draws, validated once; and the α schedule.
+
+It is also the ``sampler`` section of a training configuration (`polyir.train.TrainConfig`), so its
+fields are the YAML keys users write and its defaults are the training defaults (the paper's).
+"""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
@@ -8,10 +13,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ConfigError
+from .batch_strategy import DEFAULT_ALPHA, DEFAULT_STRATEGY, STRATEGIES, WITH_ALPHA, Strategy
 
-STRATEGIES = ("mono", "cross", "hybrid", "mixed")
-STRATEGY_NAMES = {"mono": "X-X-mono", "cross": "X-Y"}  # the paper's names of the two end points
 LANGUAGE_WEIGHTINGS = ("uniform", "size")
+DEFAULT_BATCH_SIZE = 100  # the paper's
 
 
 @dataclass(frozen=True)
@@ -28,17 +33,21 @@ class SamplerConfig:
     language_weighting   language of a mono batch: ``uniform`` over the data set's
                          languages (the paper), or ``size``: p_L ∝ n_L^(1/language_temperature).
     dataset_temperature  source data set of a batch: p_d ∝ G_d^(1/T), G_d its number of groups.
-    seed                 with the epoch, determines every batch.
+    seed                 with the epoch, determines every batch.  None: the seed of the run the
+                         sampler belongs to (`TrainConfig.seed`), or 0 for a sampler built alone.
+
+    The strategy and its α as one value: `batch_strategy` (``strategy`` and ``alpha`` stay two
+    fields, the keys of the YAML files users write).
     """
 
-    strategy: str
-    batch_size: int
-    alpha: float = 0.5
+    strategy: str = DEFAULT_STRATEGY.name
+    batch_size: int = DEFAULT_BATCH_SIZE
+    alpha: float = DEFAULT_ALPHA
     alpha_end: float | None = None
     language_weighting: str = "uniform"
     language_temperature: float = 1.0
     dataset_temperature: float = 1.0
-    seed: int = 0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -48,15 +57,15 @@ class SamplerConfig:
         _check_probability("alpha", self.alpha)
         if self.alpha_end is not None:
             _check_probability("alpha_end", self.alpha_end)
-            if self.strategy not in ("hybrid", "mixed"):
-                raise ConfigError(f"alpha_end (an α schedule) needs strategy 'hybrid' or 'mixed', "
+            if self.strategy not in WITH_ALPHA:
+                raise ConfigError(f"alpha_end (an α schedule) needs strategy {' or '.join(map(repr, WITH_ALPHA))}, "
                                   f"not {self.strategy!r}")
         if self.language_weighting not in LANGUAGE_WEIGHTINGS:
             raise ConfigError(f"language_weighting must be one of {LANGUAGE_WEIGHTINGS}, "
                               f"got {self.language_weighting!r}")
         _check_temperature("language_temperature", self.language_temperature)
         _check_temperature("dataset_temperature", self.dataset_temperature)
-        if not _is_int(self.seed) or self.seed < 0:
+        if self.seed is not None and (not _is_int(self.seed) or self.seed < 0):
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
 
     @classmethod
@@ -74,24 +83,23 @@ class SamplerConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
+    def batch_strategy(self) -> Strategy:
+        """The strategy with its α (none for mono and cross, whose ``alpha`` is unused)."""
+        return Strategy.of(self.strategy, self.alpha)
+
+    @property
     def label(self) -> str:
         """``X-X-mono``, ``X-Y``, ``hybrid(0.5)``, ``mixed(0.3)``; a schedule ``hybrid(0.2->0.8)``."""
-        if self.strategy in STRATEGY_NAMES:
-            return strategy_label(self.strategy)
-        return strategy_label(self.strategy, self.alpha, self.alpha_end)
+        return self.batch_strategy.scheduled_label(self.alpha_end)
 
     @property
     def mono_probability(self) -> float:
         """α as the strategies use it: mono is α = 1, cross is α = 0."""
-        return {"mono": 1.0, "cross": 0.0}.get(self.strategy, self.alpha)
+        return self.batch_strategy.mono_probability
 
-
-def strategy_label(strategy: str, alpha: float | None = None, alpha_end: float | None = None) -> str:
-    """The name reports use for a strategy and its α (one spelling everywhere, from configs to tables)."""
-    if alpha is None:
-        return STRATEGY_NAMES.get(strategy, strategy)
-    end = f"->{alpha_end:g}" if alpha_end is not None else ""
-    return f"{strategy}({alpha:g}{end})"
+    def seeded(self, run_seed: int) -> "SamplerConfig":
+        """This configuration with ``run_seed`` where its own seed is None (the run's seed)."""
+        return self if self.seed is not None else dataclasses.replace(self, seed=run_seed)
 
 
 def alpha_at(config: SamplerConfig, steps: np.ndarray, total_steps: int | None) -> np.ndarray:

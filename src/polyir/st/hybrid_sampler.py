@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import numpy as np
 
 from ..errors import ConfigError
-from ..sampling import BatchSampler, SamplerConfig, SamplingStats, build_sampler
+from ..sampling import DEFAULT_ALPHA, DEFAULT_STRATEGY, BatchSampler, SamplerConfig, SamplingStats, build_sampler
 from .columns import DatasetColumns, index_from_dataset
 
 try:  # sentence-transformers >= 5
@@ -55,9 +55,9 @@ class HybridBatchSampler(DefaultBatchSampler):
 
     def __init__(self, dataset: "Dataset", batch_size: int, drop_last: bool = True,
                  valid_label_columns: list[str] | None = None, generator: "torch.Generator | None" = None,
-                 seed: int = 0, *, strategy: str = "hybrid", alpha: float = 0.5, alpha_end: float | None = None,
-                 language_weighting: str = "uniform", language_temperature: float = 1.0,
-                 dataset_temperature: float = 1.0, total_steps: int | None = None,
+                 seed: int = 0, *, strategy: str = DEFAULT_STRATEGY.name, alpha: float = DEFAULT_ALPHA,
+                 alpha_end: float | None = None, language_weighting: str = "uniform",
+                 language_temperature: float = 1.0, dataset_temperature: float = 1.0, total_steps: int | None = None,
                  columns: DatasetColumns = DatasetColumns()) -> None:
         seed = seed or _seed_of(generator)
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
@@ -81,7 +81,7 @@ class HybridBatchSampler(DefaultBatchSampler):
             if name in options:
                 raise ConfigError(f"{name} comes from the training arguments ({source}), not from using()")
         sampler_options = {k: v for k, v in options.items() if k not in ("total_steps", "columns")}
-        SamplerConfig.from_mapping({"strategy": "hybrid", "batch_size": 1, **sampler_options})  # ConfigError if bad
+        SamplerConfig.from_mapping({"strategy": DEFAULT_STRATEGY.name, "batch_size": 1, **sampler_options})  # ConfigError if bad
         return functools.partial(cls, **options)
 
     def __len__(self) -> int:

@@ -18,7 +18,6 @@ _EXPORTS = {
     "ModelConfig": "train_config",
     "DataConfig": "train_config",
     "DataSource": "train_config",
-    "SamplingOptions": "train_config",
     "LossConfig": "train_config",
     "OptimConfig": "train_config",
     "RuntimeConfig": "train_config",

@@ -7,17 +7,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..model_loading import PROMPT_PRESETS
+from ..sampling import BATCH_KINDS
+from ..sampling.batch_strategy import DESCRIPTIONS, WITH_ALPHA
 
 if TYPE_CHECKING:
     from .model_card import CardEvaluation, ModelCard
 
 PAPER = "[Elmahdy, Lin, Ahmad 2024](https://arxiv.org/abs/2408.10536)"
-STRATEGY_TEXT = {
-    "mono": "X-X-mono: every batch monolingual, in one language",
-    "cross": "X-Y: every item pairs a query with its positive in another language",
-    "hybrid": "each batch monolingual with probability α, else cross-lingual (X-Y)",
-    "mixed": "each item monolingual with probability α, else cross-lingual",
-}
 
 
 def render_card(card: "ModelCard") -> str:
@@ -38,7 +34,7 @@ def _title(card: "ModelCard") -> str:
 
 def _training(card: "ModelCard") -> str:
     s, loss = card.sampler, card.loss
-    alpha = "" if s["strategy"] in ("mono", "cross") else (
+    alpha = "" if s["strategy"] not in WITH_ALPHA else (
         f"; α = {s['alpha']:g}" + (f" → {s['alpha_end']:g} (linear)" if s.get("alpha_end") is not None else ""))
     masks = [name for name, on in (("same parallel group", loss["mask_same_group"]),
                                    ("same positive text", loss["mask_same_positive"])) if on]
@@ -46,7 +42,7 @@ def _training(card: "ModelCard") -> str:
         ("base model", f"`{card.base.name_or_path}`" + (" (Hugging Face Hub)" if card.base.hub_id else "")),
         ("licence", card.base.license_note),
         ("polyir version", card.polyir_version),
-        ("strategy", f"{card.strategy}: {STRATEGY_TEXT[s['strategy']]}{alpha}"),
+        ("strategy", f"{card.strategy}: {DESCRIPTIONS[s['strategy']]}{alpha}"),
         ("batch size", f"{s['batch_size']} (global); mono languages: {s['language_weighting']}, "
                        f"data-set temperature {s['dataset_temperature']:g}; sampler seed {s['seed']}"),
         ("loss", f"InfoNCE, temperature {loss['temperature']:g}, in-batch negatives"
@@ -82,7 +78,7 @@ def _data(card: "ModelCard") -> str:
 
 def _composition(card: "ModelCard") -> str:
     c = card.composition
-    shares = ", ".join(f"{kind} {c.get(f'share_batches_{kind}', 0):.1%}" for kind in ("mono", "cross", "mixed")
+    shares = ", ".join(f"{kind} {c.get(f'share_batches_{kind}', 0):.1%}" for kind in BATCH_KINDS
                        if c.get(f"share_batches_{kind}"))
     mono = ", ".join(f"{key.removeprefix('share_mono_batches_')} {value:.1%}" for key, value in c.items()
                      if key.startswith("share_mono_batches_") and value)

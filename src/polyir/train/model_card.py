@@ -134,7 +134,7 @@ def training_card(config: TrainConfig, summary: "TrainSummary", *, selected: str
                   dev_step: int | None = None) -> ModelCard:
     """The card of a model written by `polyir.train.train`: ``selected`` says which model of the
     run it is, ``dev_metrics`` are its metrics on the dev set (evaluated at ``dev_step``)."""
-    sampler = config.sampler.sampler_config(config.seed)
+    sampler = config.seeded_sampler
     dev = (dev_evaluation(config, dev_metrics, dev_step),) if dev_metrics and config.eval.dev else ()
     return ModelCard(
         base=base_model_info(config.model.name_or_path), polyir_version=__version__,

@@ -53,25 +53,23 @@ def deterministic_mode() -> None:
 
 
 def make_sampler(config: TrainConfig, index, ctx: DistContext) -> tuple[BatchSampler, int]:
+    """The run's sampler and its length in steps: ``optim.steps``, the pair budget, or epochs of the sampler."""
     if config.sampler.batch_size % ctx.world_size:
         raise ConfigError(f"sampler.batch_size {config.sampler.batch_size} is not divisible by the "
                           f"{ctx.world_size} processes")
-    sampler_config = config.sampler.sampler_config(config.seed)
+    sampler_config = config.seeded_sampler
     check_cross_lingual_data(sampler_config, index)
     fixed = config.optim.steps or pair_budget_steps(config.optim.pairs, config.sampler.batch_size)
-    probe = build_sampler(sampler_config, index, total_steps=fixed or 1)
-    total_steps = fixed or config.optim.epochs * len(probe)
-    if config.sampler.alpha_end is None:
-        return probe, total_steps
-    return build_sampler(sampler_config, index, total_steps=total_steps), total_steps
+    sampler = build_sampler(sampler_config, index, total_steps=fixed, epochs=None if fixed else config.optim.epochs)
+    return sampler, sampler.total_steps
 
 
 def check_cross_lingual_data(config: SamplerConfig, index) -> None:
     """Cross-lingual items need groups in two or more languages.  With none at all, every such
     item would silently fall back to a monolingual pair (an X-X-mono run under another name):
     refuse.  Data sets whose groups all have one language only make their share fall back: say so."""
-    alphas = [config.alpha] + ([config.alpha_end] if config.alpha_end is not None else [])
-    wants_cross = config.strategy == "cross" or (config.strategy in ("hybrid", "mixed") and min(alphas) < 1.0)
+    alphas = [config.mono_probability] + ([config.alpha_end] if config.alpha_end is not None else [])
+    wants_cross = min(alphas) < 1.0
     if not wants_cross:
         return
     sizes = np.diff(index.group_offsets)

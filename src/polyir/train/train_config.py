@@ -7,17 +7,16 @@ resolved (``config.yaml``) next to every model the run writes.  docs/training.md
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..config_io import check_override, dump_yaml, from_dict, load_yaml, parse_override, set_dotted, to_dict
-from ..encode import PRECISIONS as EVAL_PRECISIONS
+from ..device_checks import PRECISIONS as EVAL_PRECISIONS
 from ..errors import ConfigError
 from ..evaluate.measures import parse_measure
-from ..sampling import LANGUAGE_WEIGHTINGS, STRATEGIES, SamplerConfig
+from ..sampling import SamplerConfig
 
 DATA_FORMATS = ("auto", "pairs", "squad", "bitext", "beir", "mmarco", "triples", "table")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -119,28 +118,6 @@ class DataConfig:
             raise ConfigError(f"data.hard_negatives must be >= 0, got {self.hard_negatives}")
         if self.token_cache not in TOKEN_CACHE_MODES:
             raise ConfigError(f"data.token_cache must be one of {TOKEN_CACHE_MODES}, got {self.token_cache!r}")
-
-
-@dataclass(frozen=True)
-class SamplingOptions:
-    """`polyir.sampling.SamplerConfig`'s fields with training defaults (``seed`` None = the run's seed)."""
-
-    strategy: str = "hybrid"
-    batch_size: int = 100  # the paper's
-    alpha: float = 0.5  # the paper's
-    alpha_end: float | None = None
-    language_weighting: str = "uniform"
-    language_temperature: float = 1.0
-    dataset_temperature: float = 1.0
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        self.sampler_config(0)  # validate once, with SamplerConfig's own messages
-
-    def sampler_config(self, run_seed: int) -> SamplerConfig:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        values["seed"] = run_seed if self.seed is None else self.seed
-        return SamplerConfig(**values)
 
 
 @dataclass(frozen=True)
@@ -278,7 +255,7 @@ class TrainConfig:
     data: DataConfig
     out: str = ""
     seed: int = 0
-    sampler: SamplingOptions = field(default_factory=SamplingOptions)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)  # seed null: the run's seed
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
@@ -291,6 +268,11 @@ class TrainConfig:
             raise ConfigError("data.sources is empty: give at least one training source")
         if self.seed < 0:
             raise ConfigError(f"seed must be >= 0, got {self.seed}")
+
+    @property
+    def seeded_sampler(self) -> SamplerConfig:
+        """The sampler's configuration with its seed resolved (null: the run's ``seed``)."""
+        return self.sampler.seeded(self.seed)
 
     def to_dict(self) -> dict:
         return to_dict(self)
@@ -326,6 +308,5 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainC
     return build_config(load_yaml(path), overrides, where=str(path))
 
 
-__all__ = ["TrainConfig", "ModelConfig", "DataConfig", "DataSource", "SamplingOptions", "LossConfig",
-           "OptimConfig", "RuntimeConfig", "EvalConfig", "CheckpointConfig", "LoggingConfig",
-           "build_config", "load_train_config", "metric_direction", "STRATEGIES", "LANGUAGE_WEIGHTINGS"]
+__all__ = ["TrainConfig", "ModelConfig", "DataConfig", "DataSource", "LossConfig", "OptimConfig", "RuntimeConfig",
+           "EvalConfig", "CheckpointConfig", "LoggingConfig", "build_config", "load_train_config", "metric_direction"]

@@ -28,32 +28,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from ..data.pairs.leakage import normalise_text
+from .filter_config import FilterConfig
 from .langid import LanguageIdentifier
 from .length_ratios import CHAR_RATIO_VS_EN
 
 REASONS = ("empty", "untranslated", "repetition", "length_ratio", "language")
 _LOOP = re.compile(r"(.{1,20}?)\1{2,}", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class FilterConfig:
-    """``quality=False`` (``--no-filter``) keeps only the ``empty`` check: a pair file cannot
-    hold an empty text, so an empty translation is always dropped."""
-
-    quality: bool = True
-    untranslated_min_chars: int = 10
-    max_repeats: int = 4
-    repeat_min_chars: int = 8
-    length_ratio_factor: float = 2.5
-    length_slack: float = 10.0  # English-equivalent characters
-    langid: bool = False
-    langid_min_chars: int = 20
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def char_length(text: str) -> int:

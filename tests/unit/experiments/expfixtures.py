@@ -5,7 +5,7 @@ import numpy as np
 
 from polyir.experiments.grid import RunSpec
 from polyir.experiments.record import MACRO, Matrix, RunRecord
-from polyir.experiments.sweep_types import parse_strategy_label
+from polyir.sampling import Strategy
 
 LANGS = ("aa", "bb", "cc")
 EVAL = {"name": "set", "data": {"dataset": "xquad-r", "data_dir": "d"}, "options": {"measures": ["AP"]}}
@@ -20,14 +20,13 @@ def settings(kind: str) -> list[str]:
 
 
 def spec(label: str, seed: int = 0, *, batch_size: int = 64, model: str = "m", kind: str = "train") -> RunSpec:
-    point = parse_strategy_label(label)
-    axes = {"model": model, "strategy": point.strategy, "alpha": point.alpha, "label": point.label}
+    point = Strategy.parse(label)
+    axes = {"model": model, "strategy": point.name, "alpha": point.alpha, "label": point.label}
     train = {"model": {"name_or_path": model, "prompts": "model"}, "runtime": {"threads": 1}}
     if kind == "train":
-        axes = {"model": model, "data": "d", "batch_size": batch_size, "seed": seed, "strategy": point.strategy,
+        axes = {"model": model, "data": "d", "batch_size": batch_size, "seed": seed, "strategy": point.name,
                 "alpha": point.alpha, "label": point.label}
-        train.update({"seed": seed, "sampler": {"strategy": point.strategy, "alpha": point.alpha or 0.5,
-                                                "batch_size": batch_size},
+        train.update({"seed": seed, "sampler": {**point.sampler_fields(), "batch_size": batch_size},
                       "optim": {"steps": 10, "epochs": 1}})
     return RunSpec(kind, axes, train, (EVAL,), "final", "test")
 

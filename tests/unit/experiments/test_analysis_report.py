@@ -12,6 +12,9 @@ from polyir.evaluate.significance import compare
 from polyir.experiments.analysis import align, analyse
 from polyir.experiments.sweep_report import MARK, lead_measure, main_table, measures_of, write_report
 from polyir.experiments.store import ResultsStore
+from polyir.sampling import Strategy
+
+S = Strategy.parse  # systems are Strategy values; the tests name them by their labels
 
 # cross: X-Y clearly better than the reference, X-X-mono clearly worse; mono: X-X-mono identical
 SYSTEMS = {
@@ -36,7 +39,7 @@ def test_cells_are_means_and_stds_over_seeds(tmp_path):
             store.record(record(spec("hybrid(0.5)", seed), {"cross": effect}))
         analysis = analyse(store, n_resamples=1000)
     (condition,) = analysis.conditions
-    cell = analysis.cell(condition, "hybrid(0.5)", "set", "cross", "AP")
+    cell = analysis.cell(condition, S("hybrid(0.5)"), "set", "cross", "AP")
     assert cell.n == 3 and cell.std == pytest.approx(0.1, abs=1e-6)
     low, high = cell.interval()
     assert low < cell.mean < high and high - low == pytest.approx(2 * 4.302653 * 0.1 / np.sqrt(3), rel=1e-4)
@@ -46,16 +49,17 @@ def test_tests_against_the_reference(db):
     with ResultsStore(db, create=False) as store:
         analysis = analyse(store, n_resamples=2000)
     (c,) = analysis.conditions
-    assert analysis.systems[c] == ["untrained", "X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"]
-    worse = analysis.test(c, "X-X-mono", "set", "cross", "AP")
+    assert [s.label for s in analysis.systems[c]] == ["untrained", "X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"]
+    assert analysis.systems[c][1] == Strategy("mono") and analysis.reference == Strategy("hybrid", 0.5)
+    worse = analysis.test(c, S("X-X-mono"), "set", "cross", "AP")
     assert worse.result.delta == pytest.approx(-0.2, abs=1e-3) and worse.significant() and not worse.better
-    better = analysis.test(c, "X-Y", "set", "cross", "AP")
+    better = analysis.test(c, S("X-Y"), "set", "cross", "AP")
     assert better.result.delta == pytest.approx(0.05, abs=1e-3) and better.significant() and better.better
-    same = analysis.test(c, "mixed(0.5)", "set", "mono", "AP")
+    same = analysis.test(c, S("mixed(0.5)"), "set", "mono", "AP")
     assert same.result.delta == pytest.approx(0.0, abs=1e-6) and same.p_holm == 1.0 and not same.significant()
-    distance = analysis.test(c, "X-X-mono", "set", "bias", "rank_distance")
+    distance = analysis.test(c, S("X-X-mono"), "set", "bias", "rank_distance")
     assert distance.significant() and not distance.better  # higher rank distance is worse
-    assert analysis.test(c, "untrained", "set", "cross", "AP") is None  # the baseline is not tested
+    assert analysis.test(c, S("untrained"), "set", "cross", "AP") is None  # the baseline is not tested
     # Holm within the table: adjusted p >= raw p, and one family per (condition, set, measure)
     assert all(t.p_holm >= t.result.p_value for t in analysis.tests)
     assert len({t.family for t in analysis.tests}) == 2  # AP table and rank distance
@@ -71,7 +75,7 @@ def test_marks_appear_exactly_when_adjusted_p_is_below_the_level(db):
     for t in analysis.tests:
         if t.kind not in columns:
             continue
-        cell = rows[t.system].split(" | ")[columns[t.kind]]
+        cell = rows[t.system.label].split(" | ")[columns[t.kind]]
         assert (MARK in cell) == (t.p_holm < 0.05), (t.system, t.kind, cell, t.p_holm)
         if MARK in cell:
             assert ("▲" in cell) == t.better
@@ -100,11 +104,11 @@ def test_alignment_follows_ids_not_positions():
 def test_reference_must_exist(db):
     with ResultsStore(db, create=False) as store:
         with pytest.raises(ConfigError, match="reference 'hybrid\\(0.9\\)' is not among the recorded strategies"):
-            analyse(store, reference="hybrid(0.9)")
+            analyse(store, reference=S("hybrid(0.9)"))
         with pytest.raises(ConfigError, match="at least 1000 resamples"):
             analyse(store, n_resamples=100)
-        other = analyse(store, reference="X-Y", n_resamples=1000)
-    assert {t.reference for t in other.tests} == {"X-Y"}
+        other = analyse(store, reference=S("X-Y"), n_resamples=1000)
+    assert {t.reference for t in other.tests} == {Strategy("cross")}
 
 
 def test_report_files(db, tmp_path):
@@ -195,15 +199,18 @@ def test_the_leakage_note_says_what_was_left_out_and_why():
     assert leakage_note(SimpleNamespace(runs=runs[2:])) == []
 
 
-def test_alpha_curves_take_alpha_from_the_database(db, tmp_path):
+def test_systems_and_alpha_curves_come_from_the_databases_columns_not_the_label(db, tmp_path):
     from polyir.experiments import plots
-    from polyir.experiments.analysis import strategy_of
 
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # a label no reader could parse: systems come from strategy and alpha
+        conn.execute("UPDATE runs SET label = 'renamed' WHERE strategy = 'hybrid'")
     with ResultsStore(db, create=False) as store:
         analysis = analyse(store, n_resamples=1000)
     (c,) = analysis.conditions
-    assert strategy_of(analysis, "hybrid(0.5)") == ("hybrid", 0.5)  # the store's columns, not the label
-    assert strategy_of(analysis, "X-Y")[0] == "cross" and strategy_of(analysis, "untrained")[1] is None
+    assert Strategy("hybrid", 0.5) in analysis.systems[c] and Strategy("cross") in analysis.systems[c]
+    assert analysis.cell(c, Strategy("hybrid", 0.5), "set", "cross", "AP").n == 3
     path = plots.alpha_curves(analysis, c, "set", "AP", tmp_path / "alpha.png", "AP vs α")
     assert path is not None and path.stat().st_size > 0
 
@@ -215,7 +222,7 @@ def test_each_evaluation_set_shows_only_the_measures_it_recorded():
 
     recorded = {("xquad", "AP"), ("xquad", "nDCG@10"), ("beir", "nDCG@10")}
     analysis = SimpleNamespace(
-        measures=("AP", "nDCG@10", "R@100"), conditions=("c",), systems={"c": ["X-Y"]},
+        measures=("AP", "nDCG@10", "R@100"), conditions=("c",), systems={"c": [S("X-Y")]},
         cell=lambda c, s, eval_set, kind, m: 0.5 if (eval_set, m) in recorded and kind == "mono" else None)
     assert measures_of(analysis, "xquad") == ["AP", "nDCG@10"] and lead_measure(analysis, "xquad") == "AP"
     assert measures_of(analysis, "beir") == ["nDCG@10"] and lead_measure(analysis, "beir") == "nDCG@10"
@@ -225,8 +232,8 @@ def test_all_pairs_tests_each_strategy_against_the_untrained_model_too(db):
     # the fixture's untrained model is 0.15 AP below hybrid(0.5) on every kind
     with ResultsStore(db, create=False) as store:
         analysis = analyse(store, n_resamples=1000, all_pairs=True)
-    against_untrained = [t for t in analysis.pair_tests if t.reference == "untrained"]
-    assert {t.system for t in against_untrained} == {"X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"}
-    hybrid = [t for t in against_untrained if t.system == "hybrid(0.5)" and t.kind == "mono"]
+    against_untrained = [t for t in analysis.pair_tests if t.reference == S("untrained")]
+    assert {t.system.label for t in against_untrained} == {"X-X-mono", "X-Y", "hybrid(0.5)", "mixed(0.5)"}
+    hybrid = [t for t in against_untrained if t.system == S("hybrid(0.5)") and t.kind == "mono"]
     assert hybrid and hybrid[0].result.delta == pytest.approx(0.15, abs=1e-3) and hybrid[0].significant()
-    assert not any(t.system == "untrained" for t in analysis.tests)  # tests against the reference: unchanged
+    assert not any(t.system == S("untrained") for t in analysis.tests)  # tests against the reference: unchanged

@@ -8,7 +8,7 @@ import pytest
 from polyir.errors import ConfigError
 from polyir.experiments.grid import NOT_HASHED, canonical_json, expand, hashed_content
 from polyir.experiments.spec import parse_sweep
-from polyir.experiments.sweep_types import StrategyPoint, parse_strategy_label
+from polyir.sampling import DEFAULT_STRATEGY, Strategy
 
 
 @pytest.fixture
@@ -135,14 +135,12 @@ def test_identical_grid_points_are_rejected(sweep):
         parse_sweep(sweep, source="t.yaml")
 
 
-@pytest.mark.parametrize("text,point", [
-    ("mono", StrategyPoint("mono")), ("X-X-mono", StrategyPoint("mono")), ("x-y", StrategyPoint("cross")),
-    ("hybrid(0.5)", StrategyPoint("hybrid", 0.5)), ("mixed:0.25", StrategyPoint("mixed", 0.25)),
-    ("hybrid(1)", StrategyPoint("hybrid", 1.0)),
-])
-def test_strategy_labels(text, point):
-    assert parse_strategy_label(text) == point
-    assert parse_strategy_label(point.label) == point
+def test_the_strategy_axis_holds_strategy_values(sweep):
+    sweep["base"]["sampler"] = {"alpha": 0.7}
+    sweep["grid"]["strategy"] = ["X-X-mono", "hybrid", {"mixed": [0.2]}, "hybrid:0.3"]
+    spec = parse_sweep(sweep)
+    assert spec.strategies == (Strategy("mono"), Strategy("hybrid", 0.7), Strategy("mixed", 0.2), Strategy("hybrid", 0.3))
+    assert spec.reference == DEFAULT_STRATEGY  # the report's reference when the file names none
 
 
 def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
@@ -157,7 +155,7 @@ def test_the_example_sweep_file_is_valid(tmp_path, monkeypatch):
     Path("models/tiny").mkdir(parents=True)
     spec = load_sweep(config)
     runs = expand(spec)
-    assert len(runs) == 1 + 4 * 2 and spec.reference == "hybrid(0.5)" and spec.db_path == Path("runs/sweep-tiny/results.db")
+    assert len(runs) == 1 + 4 * 2 and spec.reference == Strategy("hybrid", 0.5) and spec.db_path == Path("runs/sweep-tiny/results.db")
 
 
 def test_the_data_label_of_a_base_with_several_sources_names_them_all(sweep, tmp_path):

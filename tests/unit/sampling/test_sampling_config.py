@@ -61,3 +61,30 @@ def test_build_sampler_checks_world_size_rank_and_schedule():
     with pytest.raises(ConfigError, match="total_steps"):
         build_sampler(SamplerConfig("hybrid", 8, alpha_end=0.0), index)
     assert len(build_sampler(SamplerConfig("hybrid", 8, alpha_end=0.0), index, total_steps=10)) == 5
+
+
+def test_a_run_of_epochs_is_known_once_the_sampler_has_laid_out_its_epoch():
+    index = _index()
+    scheduled = SamplerConfig("hybrid", 8, alpha=1.0, alpha_end=0.0)
+    by_epochs = build_sampler(scheduled, index, epochs=3)
+    assert by_epochs.total_steps == 3 * len(by_epochs) == 15
+    by_steps = build_sampler(scheduled, index, total_steps=15)
+    assert [b.alpha for b in by_epochs] == [b.alpha for b in by_steps]
+    assert build_sampler(scheduled, index, total_steps=4, epochs=3).total_steps == 4  # total_steps wins
+
+
+def test_the_runs_length_must_match_on_resume_only_under_an_alpha_schedule():
+    index = _index()
+    constant = SamplerConfig("hybrid", 8, seed=1)
+    build_sampler(constant, index, total_steps=7).load_state_dict(build_sampler(constant, index, epochs=2).state_dict())
+    scheduled = SamplerConfig("hybrid", 8, alpha_end=0.0, seed=1)
+    state = build_sampler(scheduled, index, epochs=2).state_dict()
+    with pytest.raises(ConfigError, match="total_steps"):
+        build_sampler(scheduled, index, total_steps=7).load_state_dict(state)
+
+
+def test_a_config_without_a_seed_draws_with_seed_0():
+    index = _index()
+    unseeded, zero = build_sampler(SamplerConfig("mixed", 8), index), build_sampler(SamplerConfig("mixed", 8, seed=0), index)
+    assert unseeded.config.seed == 0
+    assert all(np.array_equal(a.query_index, b.query_index) for a, b in zip(unseeded, zero, strict=True))

@@ -8,9 +8,8 @@ import pytest
 
 from polyir.config_io import from_dict
 from polyir.errors import ConfigError
-from polyir.sampling import SamplerConfig
-from polyir.train.train_config import (DataSource, SamplingOptions, TrainConfig, build_config, load_train_config,
-                                 metric_direction)
+from polyir.sampling import DEFAULT_STRATEGY, SamplerConfig, Strategy
+from polyir.train.train_config import DataSource, TrainConfig, build_config, load_train_config, metric_direction
 
 CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs").glob("*.yaml"))
 MINIMAL = {"model": {"name_or_path": "m"}, "data": {"sources": ["d.jsonl"]}}
@@ -46,13 +45,16 @@ def test_defaults_are_the_paper_where_it_speaks():
     assert config.data.sources == (DataSource(path="d.jsonl"),)
 
 
-def test_sampling_options_mirror_sampler_config_fields():
-    ours = [f.name for f in dataclasses.fields(SamplingOptions)]
-    theirs = [f.name for f in dataclasses.fields(SamplerConfig)]
-    assert ours == theirs
-    options = SamplingOptions(strategy="mixed", batch_size=8, alpha=0.3)
-    assert options.sampler_config(5) == SamplerConfig("mixed", 8, alpha=0.3, seed=5)
-    assert SamplingOptions(seed=2).sampler_config(5).seed == 2
+def test_the_training_config_holds_the_samplers_own_config():
+    config = build_config({**MINIMAL, "seed": 5, "sampler": {"strategy": "mixed", "batch_size": 8, "alpha": 0.3}})
+    assert isinstance(config.sampler, SamplerConfig) and config.sampler.batch_strategy == Strategy("mixed", 0.3)
+    assert config.seeded_sampler == SamplerConfig("mixed", 8, alpha=0.3, seed=5)  # seed null: the run's seed
+    assert build_config({**MINIMAL, "seed": 5, "sampler": {"seed": 2}}).seeded_sampler.seed == 2
+    # the YAML users write and the resolved config.yaml (and with it every sweep's run hash) keep their shape
+    assert config.to_dict()["sampler"] == {"strategy": "mixed", "batch_size": 8, "alpha": 0.3, "alpha_end": None,
+                                           "language_weighting": "uniform", "language_temperature": 1.0,
+                                           "dataset_temperature": 1.0, "seed": None}
+    assert SamplerConfig().batch_strategy == DEFAULT_STRATEGY and SamplerConfig().batch_size == 100
 
 
 @pytest.mark.parametrize("data,message", [

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from ...errors import ConfigError, InputError
 from ...types import Pair
+from .importers import FORMATS
 from .importers.beir_import import iter_beir_pairs
 from .importers.bitext_import import iter_bitext_pairs
 from .importers.msmarco_import import MarcoLanguage, iter_marco_pairs
@@ -27,7 +28,6 @@ from .leakage import LeakageIndex, LeakageReport, drop_leaks, find_leaks
 from .pair_files import NoPairs, write_pairs
 from .sources import parse_sources
 
-FORMATS = ("squad", "bitext", "beir", "mmarco", "triples", "table")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ import json
 import pytest
 from pair_fixtures import squad_doc, write_json, write_lines
 
-from polyir.cli.data_prep import register_data_commands
+from polyir.cli import handler
+from polyir.cli.data_options import register_data_commands
 from polyir.data.pairs.importing import FORMATS, ImportOptions, import_pairs
 from polyir.data.pairs.pair_files import iter_pairs
 from polyir.errors import ConfigError, InputError
@@ -14,7 +15,7 @@ def run(argv):
     parser = argparse.ArgumentParser(prog="polyir data")
     register_data_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return handler(args.handler)(args)
 
 
 def test_cli_formats_match_library():
