@@ -2,8 +2,8 @@
 
     python benchmarks/paired_runs.py docs/study/walk/results.db --axis variant --a E-bf16 --b E-lengths
 
-For every run with ``AXIS = A`` it finds the run with ``AXIS = B`` and the same strategy, batch
-size, seed and other axes, and compares the two on every recorded (evaluation set, kind,
+For every run with ``AXIS = A`` it finds the run with ``AXIS = B`` and the same strategy, α, batch
+size, seed and other axes (but those named by ``--ignore``), and compares the two on every recorded (evaluation set, kind,
 measure) with `polyir.evaluate.significance.compare` (paired cluster bootstrap over questions,
 paired randomisation test, 10,000 resamples): one markdown row per pair and statistic.
 """
@@ -22,16 +22,20 @@ def _axes(run: dict) -> dict:
     return json.loads(run["axes"]) if isinstance(run["axes"], str) else dict(run["axes"])
 
 
-def _key(run: dict, axis: str) -> tuple:
-    axes = {k: v for k, v in _axes(run).items() if k != axis}
-    return run["label"], run["batch_size"], run["seed"], json.dumps(axes, sort_keys=True)
+def _key(run: dict, ignored: set[str]) -> tuple:
+    axes = {k: v for k, v in _axes(run).items() if k not in ignored and k != "label"}
+    # strategy and α, not the label: an α schedule labels its run hybrid(0.5->0)
+    return run["strategy"], run["alpha"], run["batch_size"], run["seed"], json.dumps(axes, sort_keys=True)
 
 
-def pairs(runs: list[dict], axis: str, a: str, b: str) -> list[tuple[dict, dict]]:
+def pairs(runs: list[dict], axis: str, a: str, b: str, ignore: tuple[str, ...] = ()) -> list[tuple[dict, dict]]:
+    """(run with axis = a, run with axis = b) with everything else equal but the axes in ``ignore``."""
+    ignored = {axis, *ignore}
+
     def value(run):
         return str(_axes(run).get(axis))
-    side_b = {_key(r, axis): r for r in runs if value(r) == b}
-    return [(r, side_b[_key(r, axis)]) for r in runs if value(r) == a and _key(r, axis) in side_b]
+    side_b = {_key(r, ignored): r for r in runs if value(r) == b}
+    return [(r, side_b[_key(r, ignored)]) for r in runs if value(r) == a and _key(r, ignored) in side_b]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--axis", required=True)
     parser.add_argument("--a", required=True, help="the axis value of the first run of each pair")
     parser.add_argument("--b", required=True, help="the axis value of the second run")
+    parser.add_argument("--ignore", nargs="+", default=[], metavar="AXIS",
+                        help="axes that may differ too (e.g. data, when A adds a training source)")
     parser.add_argument("--measures", nargs="+", default=["AP", "nDCG@10"])
     parser.add_argument("--resamples", type=int, default=10_000)
     args = parser.parse_args(argv)
     store = ResultsStore(args.db, create=False)
-    found = pairs(store.runs(), args.axis, args.a, args.b)
+    found = pairs(store.runs(), args.axis, args.a, args.b, tuple(args.ignore))
     if not found:
         print(f"paired_runs: error: no run with {args.axis}={args.a} has a partner with {args.axis}={args.b}",
               file=sys.stderr)
