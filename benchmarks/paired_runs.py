@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from polyir.errors import PolyirError
 from polyir.evaluate.significance import compare
 from polyir.experiments.store import ResultsStore
 
@@ -49,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measures", nargs="+", default=["AP", "nDCG@10"])
     parser.add_argument("--resamples", type=int, default=10_000)
     args = parser.parse_args(argv)
-    store = ResultsStore(args.db, create=False)
+    try:
+        store = ResultsStore(args.db, create=False)
+    except PolyirError as error:
+        print(f"paired_runs: error: {error}", file=sys.stderr)
+        return 1
     found = pairs(store.runs(), args.axis, args.a, args.b, tuple(args.ignore))
     if not found:
         print(f"paired_runs: error: no run with {args.axis}={args.a} has a partner with {args.axis}={args.b}",
