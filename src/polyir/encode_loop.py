@@ -77,7 +77,7 @@ class _TokenBatches:
                  max_tokens: int | None):
         self.module, self.texts, self.prompts, self.kind = module, texts, prompts, kind
         self.featurizer = Featurizer(module, prompts)
-        self.featurizer.warm(texts, kind, chunk=TOKENIZE_CHUNK, workers=_tokenizer_threads(len(texts)))
+        self.featurizer.warm(texts, kind, chunk=TOKENIZE_CHUNK, workers=tokenizer_threads(len(texts)))
         self.token_rows = self.featurizer.rows(texts, kind)
         if self.token_rows is None:
             lengths = token_lengths(module, texts, prompts.for_kind(kind))
@@ -156,6 +156,6 @@ def _to_host(outputs: list) -> np.ndarray:
     return (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).cpu().numpy()
 
 
-def _tokenizer_threads(n_texts: int) -> int:
+def tokenizer_threads(n_texts: int) -> int:
     """Threads that tokenise in parallel: one per ``TOKENIZE_CHUNK`` texts, at most one per core (8 at most)."""
     return max(1, min(8, os.cpu_count() or 1, -(-n_texts // TOKENIZE_CHUNK)))

@@ -20,6 +20,7 @@ from .buckets import default_overhead
 from .collate import Bucketing, SubBatch
 from .train_config import TrainConfig, pair_budget_steps
 from .cpu_dropout import install as install_cpu_dropout
+from ..encode_loop import TOKENIZE_CHUNK, tokenizer_threads
 from ..featurize import Featurizer
 from .modeling import freeze_unused_parameters, hf_model
 
@@ -99,10 +100,13 @@ def seed_step(seed: int, step: int, rank: int) -> None:
 
 
 def tokenize_upfront(featurizer: Featurizer, pairs, *, with_negatives: bool) -> None:
+    """Every training text tokenised once, before the first step, in several threads as encoding
+    does (`polyir.encode_loop.tokenizer_threads`: the ids do not depend on it)."""
     started = time.perf_counter()
-    count = featurizer.warm([p.query for p in pairs], "query")
+    queries = [p.query for p in pairs]
+    count = featurizer.warm(queries, "query", chunk=TOKENIZE_CHUNK, workers=tokenizer_threads(len(queries)))
     passages = [p.positive for p in pairs] + ([n for p in pairs for n in p.negatives] if with_negatives else [])
-    count += featurizer.warm(passages, "passage")
+    count += featurizer.warm(passages, "passage", chunk=TOKENIZE_CHUNK, workers=tokenizer_threads(len(passages)))
     log.info("tokenised %d distinct texts in %.1f s", count, time.perf_counter() - started)
 
 
