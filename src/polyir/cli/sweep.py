@@ -1,12 +1,6 @@
 """``polyir sweep``: run a grid of training + evaluation runs, resumably, into a results database.
 
-    polyir sweep CONFIG.yaml [--jobs N] [--executor local|ray] [--only KEY=VALUE ...]
-                 [--devices 0,1,2,3 --runs-per-device 2 | --executor ray --gpus-per-run 0.5]
-    polyir sweep CONFIG.yaml --dry-run [--calibrate]     the plan, statuses and estimated cost
-    polyir sweep CONFIG.yaml --print-commands            one command per pending run (SLURM, ...)
-    polyir sweep CONFIG.yaml --collect                   record finished run directories
-    polyir sweep --run-one OUT/runs/HASH                 one run (what every executor starts)
-"""
+Its usage and options: `polyir.cli.sweep_options`."""
 from __future__ import annotations
 
 import argparse
