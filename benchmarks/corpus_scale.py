@@ -31,6 +31,7 @@ large corpus on a CPU.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -39,6 +40,7 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "build" / "corpus-scale"
@@ -111,7 +113,8 @@ def _sizes(passages: int, dim: int) -> dict:
             "memory_mb": max(4.0, min(64.0, embedding_mb / 16))}
 
 
-def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_size: int, backends: list[str]) -> dict:
+def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_size: int, backends: list[str],
+            trace_memory: bool = False) -> dict:
     import numpy as np
     import torch
 
@@ -142,7 +145,11 @@ def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_si
     judged = read_beir_queries(corpus_dir, LANG)
     query_emb = encode(model, [q.text for q in judged.queries], kind="query", batch_size=batch_size, progress=False)
     sizes = _sizes(count_passages(corpus_dir), query_emb.shape[1])
+    if trace_memory:
+        tracemalloc.start()
     corpus = encode_corpus(model, corpus_dir, LANG, batch_size=batch_size, chunk=sizes["chunk"], progress=False)
+    traced_mb = tracemalloc.get_traced_memory()[0] / 2**20 if trace_memory else None
+    tracemalloc.stop()
     encoded = time.perf_counter()
     qids = [q.id for q in judged.queries]
     results, seconds = {}, {"encode": encoded - started}
@@ -172,6 +179,13 @@ def measure(corpus_dir: Path, model_dir: Path, *, k: int, threads: int, batch_si
         out["faiss_max_metric_difference"] = max(abs(results["faiss"][1][m] - results["torch"][1][m]) for m in MEASURES)
         out["faiss_identical_lists_share"] = round(float(1 - differ.any(axis=1).mean()), 4)
         out["faiss_differing_positions_share"] = round(float(differ.mean()), 5)
+    if trace_memory:
+        # what Python holds after encoding (the matrix, the ids, their order), and what RSS keeps
+        # above the baseline once the corpus and its results are freed (native: not corpus data)
+        del corpus, results
+        gc.collect()
+        out["python_traced_after_encoding_mb"] = round(traced_mb, 1)
+        out["rss_kept_after_free_mb"] = round(_rss_mb() - baseline_now, 1)
     return out
 
 
@@ -184,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--backends", nargs="+", choices=("torch", "faiss"), default=["torch", "faiss"])
     parser.add_argument("--dir", type=Path, default=ROOT, help="where corpora and the model are generated")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="also report Python's own memory after encoding (tracemalloc: slows the encoding) "
+                             "and the RSS kept once the corpus is freed")
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's dynamic mmap threshold (see the module doc)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
@@ -191,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus_dir, model_dir = args.dir / f"beir-{args.passages}-{args.queries}", args.dir / "model"
     if args.measure:
         print(json.dumps(measure(corpus_dir, model_dir, k=args.k, threads=args.threads, batch_size=args.batch_size,
-                                 backends=args.backends)), flush=True)
+                                 backends=args.backends, trace_memory=args.trace_memory)), flush=True)
         return 0
     args.dir.mkdir(parents=True, exist_ok=True)
     if not (model_dir / "modules.json").exists():
