@@ -156,6 +156,7 @@ class _Run:
     logger: RunLogger
     dev: DevSets | None
     start_step: int
+    precision: str  # runtime.precision resolved on the device, once: bf16 | fp32
 
     @property
     def masking(self) -> bool:
@@ -219,7 +220,7 @@ def _prepare(config: TrainConfig, out: Path, ctx: DistContext, checkpoint: Check
     clock.mark("prepare")
     return _Run(config, out, ctx, checkpoint, data, sampler, total_steps, module, model, prompts, featurizer,
                 optimizer, scheduler, trainable, passes, loss, GlobalBatchLoss(loss, ctx, config.data.hard_negatives),
-                selection, logger, dev, step)
+                selection, logger, dev, step, training_precision(config.runtime.precision, ctx.device))
 
 
 def _featurizer(config: TrainConfig, module, prompts, pairs) -> Featurizer:
@@ -249,7 +250,7 @@ def _take_steps(run: _Run, state: _LoopState, *, progress: bool,
                 callback: Callable[[StepInfo], bool | None] | None) -> None:
     """Steps until the budget is spent or the run stops; Ctrl-C checkpoints the last finished step."""
     batches = global_batches(run.sampler)
-    encode = encoder(run.model, run.ctx.device, run.config.runtime.precision)
+    encode = encoder(run.model, run.ctx.device, run.precision)
     embedding_grad = EmbeddingGradBuffer.attach(run.module, distributed=run.ctx.is_distributed)  # after DDP's wrap
     state.boundary = run.sampler.state_dict()
     bar = progress_bar(total=run.total_steps, initial=state.step, desc="train", unit="step",
@@ -364,7 +365,7 @@ def _finish(run: _Run, state: _LoopState, clock: StageClock, started: float) -> 
         seconds=time.perf_counter() - started, train_seconds=state.train_seconds,
         pairs_per_second=(state.steps_this_call * config.sampler.batch_size / state.train_seconds
                           if state.train_seconds else 0.0),
-        precision=training_precision(config.runtime.precision, run.ctx.device), device=str(run.ctx.device))
+        precision=run.precision, device=str(run.ctx.device))
     if run.ctx.is_main:
         _save_with_cards(run.module, config, summary, selection)
     clock.mark("save final model")
